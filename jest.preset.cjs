@@ -1,0 +1,32 @@
+// Shared Jest settings for every package: TypeScript through @swc/jest (no type-check at test
+// time: `npm run lint` type-checks), ESM-style `.js` import suffixes mapped back to the `.ts`
+// sources, and `@msmoe/<name>` resolved to the sibling package's sources so tests never need a
+// prior build.
+const path = require('node:path');
+
+const root = __dirname;
+
+/** @param {string} displayName @param {string} dir */
+module.exports = function jestPreset(displayName, dir) {
+  return {
+    displayName,
+    rootDir: dir,
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/src/**/*.test.ts'],
+    transform: {
+      '^.+\\.ts$': [
+        require.resolve('@swc/jest'),
+        {
+          jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+          module: { type: 'commonjs' },
+          sourceMaps: 'inline',
+        },
+      ],
+    },
+    moduleNameMapper: {
+      '^@msmoe/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      '^(\\.{1,2}/.*)\\.js$': '$1',
+    },
+    testTimeout: 120000,
+  };
+};

@@ -1,0 +1,86 @@
+/**
+ * `@msmoe/core`: the TensorFlow.js layer every msmoe package stands on.
+ *
+ * - {@link initBackend}: picks the fastest backend available (native GPU/CPU bindings when the user
+ *   installed them, XNNPACK wasm, pure JS) and registers the kernels tfjs lacks for MoE training.
+ * - {@link linear} and {@link matmul}: values and gradients equal to tfjs's, with a backward pass
+ *   that only issues plain matMuls (several times faster on wasm).
+ * - PyTorch-equivalent initialisers and a backend-independent seeded {@link Rng}.
+ * - safetensors reading and writing, so checkpoints open from Python.
+ * - {@link assertNoTensorLeak} for memory tests.
+ *
+ * @packageDocumentation
+ */
+export {
+  BACKEND_NAMES,
+  type BackendAttempt,
+  type BackendChoice,
+  type BackendLoader,
+  type BackendName,
+  BackendUnavailableError,
+  backendOrder,
+  DEFAULT_BACKEND_ORDER,
+  defaultBackendLoader,
+  detectEnvironment,
+  type InitBackendOptions,
+  initBackend,
+  type RuntimeEnvironment,
+  tfjsBackendName,
+} from './backend.js';
+export { maxAbsDiff, maxRelDiff } from './compare.js';
+export { writeFileAtomic } from './fs.js';
+export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
+export {
+  calculateGain,
+  computeFans,
+  type Fans,
+  type InitSpec,
+  initSpecSchema,
+  initTensor,
+  initValues,
+  initVariable,
+  linearInit,
+  type Nonlinearity,
+} from './init.js';
+export { oneHotWasmConfig } from './kernels/one-hot.js';
+export { registerMsmoeKernels } from './kernels/register.js';
+export { topKGradConfig } from './kernels/topk-grad.js';
+export {
+  unsortedSegmentSumValues,
+  unsortedSegmentSumWasmConfig,
+} from './kernels/unsorted-segment-sum.js';
+export {
+  assertNoTensorLeak,
+  type LeakCheckOptions,
+  type LeakCheckResult,
+  TensorLeakError,
+} from './memory.js';
+export { linear, matmul } from './ops/matmul.js';
+export { Rng, type RngState } from './rng.js';
+export {
+  DTYPE_BYTES,
+  decodeSafetensors,
+  encodeSafetensors,
+  MAX_HEADER_BYTES,
+  type RawTensor,
+  SAFETENSORS_DTYPES,
+  type SafetensorsDtype,
+  SafetensorsError,
+  type SafetensorsFile,
+} from './safetensors/format.js';
+export {
+  bfloat16BitsToFloat32,
+  float16BitsToFloat32,
+  float32ToBfloat16Bits,
+  float32ToFloat16Bits,
+} from './safetensors/half.js';
+export {
+  type FloatStorage,
+  loadSafetensors,
+  rawToTensor,
+  type SaveSafetensorsOptions,
+  safetensorsToTensors,
+  saveSafetensors,
+  tensorsToSafetensors,
+} from './safetensors/tensors.js';
+export { ConfigError, parseOrThrow } from './validate.js';

@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs';
+import { maxAbsDiff } from '../compare.js';
+import { TEST_BACKENDS, useBackend } from '../testing/backends.js';
+import { unsortedSegmentSumValues } from './unsorted-segment-sum.js';
+
+describe('TopK gradient', () => {
+  it.each(TEST_BACKENDS)('routes dy back to the chosen positions (%s)', async (backend) => {
+    await useBackend(backend);
+    const x = tf.tensor2d([
+      [0.1, 0.9, 0.5, 0.3],
+      [2.0, -1.0, 3.0, 0.0],
+    ]);
+    const w = tf.tensor2d([
+      [1, 10],
+      [100, 1000],
+    ]);
+    // loss = Σ values · w → d loss / d x is w placed at the top-2 positions.
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.topk(t as tf.Tensor2D, 2).values, w)))(x);
+    expect(g.arraySync()).toEqual([
+      [0, 1, 10, 0],
+      [1000, 0, 100, 0],
+    ]);
+    tf.dispose([x, w, g]);
+  });
+
+  it.each(TEST_BACKENDS)(
+    'matches a gather-based reference on a rank-3 input (%s)',
+    async (backend) => {
+      await useBackend(backend);
+      const x = tf.randomNormal([3, 4, 6], 0, 1, 'float32', 7);
+      const dy = tf.randomNormal([3, 4, 2], 0, 1, 'float32', 8);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.topk(t, 2).values, dy)))(x);
+      const idx = tf.topk(x, 2).indices.arraySync() as number[][][];
+      const dyv = dy.arraySync() as number[][][];
+      const expected = idx.map((plane, a) =>
+        plane.map((row, b) => {
+          const out = new Array(6).fill(0);
+          row.forEach((j, k) => {
+            out[j] += dyv[a]![b]![k]!;
+          });
+          return out;
+        }),
+      );
+      expect(maxAbsDiff(g.dataSync(), expected.flat(2))).toBeLessThan(1e-6);
+      tf.dispose([x, dy, g]);
+    },
+  );
+});
+
+describe('UnsortedSegmentSum on wasm', () => {
+  it('equals the cpu kernel, drops negative ids and sums duplicates', async () => {
+    const xs = [...Array(5 * 3).keys()].map((v) => v * 0.5 - 2);
+    const ids = [2, 0, -1, 2, 3];
+    const results: Float32Array[] = [];
+    for (const backend of TEST_BACKENDS) {
+      await useBackend(backend);
+      const out = tf.unsortedSegmentSum(tf.tensor2d(xs, [5, 3]), tf.tensor1d(ids, 'int32'), 4);
+      expect(out.shape).toEqual([4, 3]);
+      results.push(out.dataSync() as Float32Array);
+      out.dispose();
+    }
+    expect(maxAbsDiff(results[1]!, results[0]!)).toBe(0);
+    // Segment 1 receives nothing; row 2 (id −1) is dropped.
+    expect(Array.from(results[1]!.slice(3, 6))).toEqual([0, 0, 0]);
+  });
+
+  it('makes tf.gather differentiable on wasm, equal to cpu', async () => {
+    const table = [...Array(6 * 4).keys()].map((v) => Math.sin(v));
+    const idx = [5, 1, 1, 3, 0, 5, 5];
+    const grads: Float32Array[] = [];
+    for (const backend of TEST_BACKENDS) {
+      await useBackend(backend);
+      const t = tf.tensor2d(table, [6, 4]);
+      const w = tf.linspace(-1, 1, 7 * 4).reshape([7, 4]);
+      const g = tf.grad((p: tf.Tensor) =>
+        tf.sum(tf.mul(tf.gather(p, tf.tensor1d(idx, 'int32')), w)),
+      )(t);
+      grads.push(g.dataSync() as Float32Array);
+      tf.dispose([t, w, g]);
+    }
+    expect(maxAbsDiff(grads[1]!, grads[0]!)).toBeLessThan(1e-6);
+  });
+
+  it('rejects ids ≥ numSegments and mismatched sizes with a clear message', () => {
+    expect(() => unsortedSegmentSumValues([1, 2], [0, 3], 2, new Float32Array(2))).toThrow(
+      'segment id 3 at position 1 is ≥ numSegments 2',
+    );
+    expect(() => unsortedSegmentSumValues([1, 2, 3], [0, 1], 2, new Float32Array(2))).toThrow(
+      /do not split/,
+    );
+  });
+
+  it('handles int32 inputs', async () => {
+    await useBackend('wasm');
+    const out = tf.unsortedSegmentSum(
+      tf.tensor1d([1, 2, 3, 4], 'int32'),
+      tf.tensor1d([1, 1, 0, 1], 'int32'),
+      2,
+    );
+    expect(out.dtype).toBe('int32');
+    expect(Array.from(out.dataSync())).toEqual([3, 7]);
+    out.dispose();
+  });
+});
+
+describe('OneHot on wasm', () => {
+  it.each(['float32', 'int32'] as const)(
+    'writes the requested dtype (%s), equal to cpu',
+    async (dtype) => {
+      const results: number[][] = [];
+      for (const backend of TEST_BACKENDS) {
+        await useBackend(backend);
+        const o = tf.oneHot(
+          tf.tensor2d(
+            [
+              [2, 0],
+              [-1, 1],
+            ],
+            [2, 2],
+            'int32',
+          ),
+          3,
+          5,
+          -1,
+          dtype,
+        );
+        expect(o.dtype).toBe(dtype);
+        expect(o.shape).toEqual([2, 2, 3]);
+        results.push(Array.from(o.dataSync()));
+        o.dispose();
+      }
+      expect(results[1]).toEqual(results[0]);
+      expect(results[1]!.slice(0, 6)).toEqual([-1, -1, 5, 5, -1, -1]);
+    },
+  );
+
+  it('registration is idempotent', async () => {
+    const { registerMsmoeKernels } = await import('./register.js');
+    registerMsmoeKernels();
+    expect(registerMsmoeKernels()).toEqual([]);
+  });
+});
