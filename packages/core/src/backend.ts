@@ -268,12 +268,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     order = backendOrder(environment, prefer, opts.fallback ?? true);
     how = prefer === 'auto' ? 'first available in the default order' : `preferred "${prefer}"`;
   }
-  if (opts.registerKernels ?? true) registerMsmoeKernels();
   const load = opts.loader ?? defaultBackendLoader(opts.wasmPaths);
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
     try {
       const detail = await load(name);
+      // After loading: importing a backend package registers its kernels, which would otherwise
+      // overwrite the fixes registered here.
+      if (opts.registerKernels ?? true) registerMsmoeKernels();
       attempts.push({ name, ok: true, detail });
       const skipped = attempts
         .filter((a) => !a.ok)

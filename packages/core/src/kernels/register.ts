@@ -12,7 +12,8 @@ const ADDITIONS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
  * Registers what TensorFlow.js lacks or gets wrong for MoE training: a TopK gradient (all
  * backends), an UnsortedSegmentSum kernel for wasm (so `tf.gather` has a gradient there), and a
  * correct OneHot kernel for wasm (the shipped one ignores `dtype`). Idempotent. Called by
- * `initBackend`; call it yourself if you pick the backend with `tf.setBackend` directly.
+ * `initBackend` after a backend loads; call it yourself after importing a backend package and
+ * picking it with `tf.setBackend` directly. Kernels of backends not yet imported are skipped.
  *
  * @returns what this call registered (empty when already done).
  */
@@ -22,13 +23,18 @@ export function registerMsmoeKernels(): string[] {
     tf.registerGradient(topKGradConfig);
     added.push('gradient:TopK');
   }
+  // Kernels for a backend are registered only once its package is loaded: loading it registers
+  // its own kernels, which would overwrite (with a warning) anything registered before.
+  const loaded = (config: tf.KernelConfig) => tf.findBackendFactory(config.backendName) != null;
   for (const config of ADDITIONS) {
+    if (!loaded(config)) continue;
     if (!tf.getKernel(config.kernelName, config.backendName)) {
       tf.registerKernel(config);
       added.push(`kernel:${config.kernelName}@${config.backendName}`);
     }
   }
   for (const config of REPLACEMENTS) {
+    if (!loaded(config)) continue;
     const current = tf.getKernel(config.kernelName, config.backendName);
     if (current?.kernelFunc === config.kernelFunc) continue;
     if (current) tf.unregisterKernel(config.kernelName, config.backendName);

@@ -1,0 +1,13 @@
+import path from 'node:path';
+
+const { runReadmeExample } = require('../../../tools/testing/readme-example.cjs') as {
+  runReadmeExample: (dir: string) => { status: number | null; stdout: string; stderr: string };
+};
+
+it('the README example runs and trains', () => {
+  const res = runReadmeExample(path.join(__dirname, '..'));
+  if (res.status !== 0) throw new Error(`README example failed:\n${res.stderr}`);
+  expect(res.stdout).toMatch(/^backend: (wasm|tensorflow)/m);
+  expect(res.stdout).toMatch(/loss \d+\.\d+ -> \d+\.\d+/);
+  expect(res.stdout).toContain('l1.bias, l1.weight, l2.bias, l2.weight in-out');
+});
