@@ -55,6 +55,7 @@ export {
   type LeakCheckResult,
   TensorLeakError,
 } from './memory.js';
+export { dropout } from './ops/dropout.js';
 export { linear, matmul } from './ops/matmul.js';
 export { Rng, type RngState } from './rng.js';
 export {

@@ -47,21 +47,43 @@ describe('TopK gradient', () => {
   );
 });
 
-describe('UnsortedSegmentSum on wasm', () => {
-  it('equals the cpu kernel, drops negative ids and sums duplicates', async () => {
+describe('UnsortedSegmentSum (wasm: added, cpu: linear-time replacement)', () => {
+  it.each(TEST_BACKENDS)('sums rows per segment, drops negative ids (%s)', async (backend) => {
+    await useBackend(backend);
     const xs = [...Array(5 * 3).keys()].map((v) => v * 0.5 - 2);
     const ids = [2, 0, -1, 2, 3];
-    const results: Float32Array[] = [];
-    for (const backend of TEST_BACKENDS) {
-      await useBackend(backend);
-      const out = tf.unsortedSegmentSum(tf.tensor2d(xs, [5, 3]), tf.tensor1d(ids, 'int32'), 4);
-      expect(out.shape).toEqual([4, 3]);
-      results.push(out.dataSync() as Float32Array);
-      out.dispose();
-    }
-    expect(maxAbsDiff(results[1]!, results[0]!)).toBe(0);
+    const expected = new Array(4 * 3).fill(0);
+    ids.forEach((s, r) => {
+      if (s < 0) return;
+      for (let j = 0; j < 3; j++) expected[s * 3 + j] += xs[r * 3 + j]!;
+    });
+    const out = tf.unsortedSegmentSum(tf.tensor2d(xs, [5, 3]), tf.tensor1d(ids, 'int32'), 4);
+    expect(out.shape).toEqual([4, 3]);
+    expect(Array.from(out.dataSync())).toEqual(expected);
     // Segment 1 receives nothing; row 2 (id −1) is dropped.
-    expect(Array.from(results[1]!.slice(3, 6))).toEqual([0, 0, 0]);
+    expect(Array.from(out.dataSync().slice(3, 6))).toEqual([0, 0, 0]);
+    out.dispose();
+  });
+
+  it.each(TEST_BACKENDS)('supports multi-axis segment ids (%s)', async (backend) => {
+    await useBackend(backend);
+    const out = tf.unsortedSegmentSum(
+      tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]),
+      tf.tensor2d(
+        [
+          [1, 0],
+          [1, 1],
+        ],
+        [2, 2],
+        'int32',
+      ),
+      2,
+    );
+    expect(out.arraySync()).toEqual([
+      [3, 4],
+      [1 + 5 + 7, 2 + 6 + 8],
+    ]);
+    out.dispose();
   });
 
   it('makes tf.gather differentiable on wasm, equal to cpu', async () => {

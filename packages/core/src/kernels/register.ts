@@ -1,17 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { oneHotWasmConfig } from './one-hot.js';
 import { topKGradConfig } from './topk-grad.js';
-import { unsortedSegmentSumWasmConfig } from './unsorted-segment-sum.js';
+import {
+  unsortedSegmentSumCpuConfig,
+  unsortedSegmentSumWasmConfig,
+} from './unsorted-segment-sum.js';
 
-/** Kernels msmoe replaces because the shipped ones compute wrong values. */
-const REPLACEMENTS: readonly tf.KernelConfig[] = [oneHotWasmConfig];
+/** Kernels msmoe replaces because the shipped ones compute wrong values or are far too slow. */
+const REPLACEMENTS: readonly tf.KernelConfig[] = [oneHotWasmConfig, unsortedSegmentSumCpuConfig];
 /** Kernels msmoe adds where tfjs ships none. */
 const ADDITIONS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
 
 /**
  * Registers what TensorFlow.js lacks or gets wrong for MoE training: a TopK gradient (all
- * backends), an UnsortedSegmentSum kernel for wasm (so `tf.gather` has a gradient there), and a
- * correct OneHot kernel for wasm (the shipped one ignores `dtype`). Idempotent. Called by
+ * backends), an UnsortedSegmentSum kernel for wasm (so `tf.gather` has a gradient there), a
+ * linear-time UnsortedSegmentSum for cpu (the shipped one is O(segments × size)), and a correct
+ * OneHot kernel for wasm (the shipped one ignores `dtype`). Idempotent. Called by
  * `initBackend` after a backend loads; call it yourself after importing a backend package and
  * picking it with `tf.setBackend` directly. Kernels of backends not yet imported are skipped.
  *

@@ -35,27 +35,65 @@ export function unsortedSegmentSumValues(
   }
 }
 
+/** Allocates an output on the wasm heap (wasm) or as a JS array (cpu) and fills it. */
+function makeFilledOutput(
+  backend: unknown,
+  shape: number[],
+  dtype: tf.DataType,
+  fill: (out: tf.TypedArray) => void,
+): tf.TensorInfo {
+  const wasm = backend as Partial<WasmLikeBackend>;
+  if (typeof wasm.makeOutput === 'function' && typeof wasm.typedArrayFromHeap === 'function') {
+    const out = wasm.makeOutput(shape, dtype);
+    fill(wasm.typedArrayFromHeap(out));
+    return out;
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  fill(values);
+  const cpu = backend as {
+    makeTensorInfo(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo;
+  };
+  return cpu.makeTensorInfo(shape, dtype, values);
+}
+
+function unsortedSegmentSumKernel({
+  inputs,
+  backend,
+  attrs,
+}: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = attrs as unknown as { numSegments: number };
+  const reader = backend as unknown as Pick<WasmLikeBackend, 'readSync'>;
+  const idsRank = segmentIds.shape.length;
+  const prefix = x.shape.slice(0, idsRank);
+  if (prefix.join(',') !== segmentIds.shape.join(',')) {
+    throw new Error(
+      `UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`,
+    );
+  }
+  // Read inputs before allocating the output: allocation may grow (and detach) the wasm heap.
+  const xVals = reader.readSync(x.dataId) as tf.TypedArray;
+  const idVals = reader.readSync(segmentIds.dataId) as tf.TypedArray;
+  const outShape = [numSegments, ...x.shape.slice(idsRank)];
+  return makeFilledOutput(backend, outShape, x.dtype, (out) =>
+    unsortedSegmentSumValues(xVals, idVals, numSegments, out),
+  );
+}
+
 /** UnsortedSegmentSum kernel for the wasm backend, which ships none (so `tf.gather`'s gradient fails there). */
 export const unsortedSegmentSumWasmConfig: tf.KernelConfig = {
   kernelName: tf.UnsortedSegmentSum,
   backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-    const { numSegments } = attrs as unknown as { numSegments: number };
-    const wasm = backend as unknown as WasmLikeBackend;
-    const idsRank = segmentIds.shape.length;
-    const prefix = x.shape.slice(0, idsRank);
-    if (prefix.join(',') !== segmentIds.shape.join(',')) {
-      throw new Error(
-        `UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`,
-      );
-    }
-    // Read inputs before allocating the output: allocation may grow (and detach) the wasm heap.
-    const xVals = wasm.readSync(x.dataId) as tf.TypedArray;
-    const idVals = wasm.readSync(segmentIds.dataId) as tf.TypedArray;
-    const outShape = [numSegments, ...x.shape.slice(idsRank)];
-    const out = wasm.makeOutput(outShape, x.dtype);
-    unsortedSegmentSumValues(xVals, idVals, numSegments, wasm.typedArrayFromHeap(out));
-    return out;
-  },
+  kernelFunc: unsortedSegmentSumKernel,
+};
+
+/**
+ * Linear-time UnsortedSegmentSum for the cpu backend, replacing the shipped kernel, which loops
+ * over every segment (O(segments × size): minutes for an embedding gradient over a large vocabulary).
+ */
+export const unsortedSegmentSumCpuConfig: tf.KernelConfig = {
+  kernelName: tf.UnsortedSegmentSum,
+  backendName: 'cpu',
+  kernelFunc: unsortedSegmentSumKernel,
 };
