@@ -69,6 +69,7 @@ describe('UnsortedSegmentSum (wasm: added, cpu: linear-time replacement)', () =>
     await useBackend(backend);
     const out = tf.unsortedSegmentSum(
       tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]),
+      // tfjs types segmentIds as 1-D, but the kernel contract allows any prefix of x's shape.
       tf.tensor2d(
         [
           [1, 0],
@@ -76,7 +77,7 @@ describe('UnsortedSegmentSum (wasm: added, cpu: linear-time replacement)', () =>
         ],
         [2, 2],
         'int32',
-      ),
+      ) as unknown as tf.Tensor1D,
       2,
     );
     expect(out.arraySync()).toEqual([
