@@ -29,7 +29,12 @@ export {
 } from './backend.js';
 export { maxAbsDiff, maxRelDiff } from './compare.js';
 export { writeFileAtomic } from './fs.js';
-export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
+export {
+  checkGradients,
+  checkVariableGradients,
+  type GradCheckOptions,
+  type GradCheckResult,
+} from './gradcheck.js';
 export {
   calculateGain,
   computeFans,
@@ -44,11 +49,18 @@ export {
 } from './init.js';
 export { oneHotWasmConfig } from './kernels/one-hot.js';
 export { registerMsmoeKernels } from './kernels/register.js';
+export { unsortedSegmentSumGradConfig } from './kernels/segment-sum-grad.js';
 export { topKGradConfig } from './kernels/topk-grad.js';
 export {
   unsortedSegmentSumValues,
   unsortedSegmentSumWasmConfig,
 } from './kernels/unsorted-segment-sum.js';
+export {
+  copySlice,
+  sliceWasmConfig,
+  splitVWasmConfig,
+  unpackWasmConfig,
+} from './kernels/wasm-slice.js';
 export {
   assertNoTensorLeak,
   type LeakCheckOptions,

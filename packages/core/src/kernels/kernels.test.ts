@@ -163,3 +163,30 @@ describe('OneHot on wasm', () => {
     expect(registerMsmoeKernels()).toEqual([]);
   });
 });
+
+describe('UnsortedSegmentSum gradient', () => {
+  it.each(TEST_BACKENDS)(
+    'routes dy back to each row, zero for dropped (negative) ids (%s)',
+    async (backend) => {
+      await useBackend(backend);
+      const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+      const w = tf.tensor2d([10, 20, 30, 40], [2, 2]);
+      const grad = (ids: number[]) =>
+        tf
+          .grad((t: tf.Tensor) =>
+            tf.sum(tf.mul(tf.unsortedSegmentSum(t, tf.tensor1d(ids, 'int32'), 2), w)),
+          )(x)
+          .arraySync();
+      expect(grad([1, 0, 1])).toEqual([
+        [30, 40],
+        [10, 20],
+        [30, 40],
+      ]);
+      expect(grad([1, -1, 0])).toEqual([
+        [30, 40],
+        [0, 0],
+        [10, 20],
+      ]);
+    },
+  );
+});

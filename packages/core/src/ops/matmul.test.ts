@@ -151,3 +151,31 @@ describe('a small MLP trained through linear', () => {
     tf.dispose([x, y, l1.W, l1.b!, l2.W, l2.b!]);
   });
 });
+
+describe('checkVariableGradients', () => {
+  it('agrees with analytic gradients of variables and flags a wrong gradient', async () => {
+    await useBackend('cpu');
+    const { checkVariableGradients } = await import('../gradcheck.js');
+    const W = tf.variable(initTensor([3, 2], { kind: 'normal', std: 1 }, new Rng(1)));
+    const x = initTensor([4, 3], { kind: 'normal', std: 1 }, new Rng(2));
+    const good = checkVariableGradients(
+      () => tf.sum(tf.square(linear(x, W as unknown as tf.Tensor2D))) as tf.Scalar,
+      [W],
+    );
+    expect(good.ok).toBe(true);
+    expect(good.checked).toBe(6);
+    // A loss whose tape gradient is wrong on purpose (custom gradient doubled) must fail.
+    const doubled = (w: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([w]);
+      return {
+        value: tf.sum(tf.square(w)),
+        gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => [tf.mul(dy, tf.mul(4, s!))],
+      };
+    };
+    const wrong = tf.customGrad(
+      doubled as unknown as Parameters<typeof tf.customGrad>[0],
+    ) as unknown as (w: tf.Tensor) => tf.Scalar;
+    expect(checkVariableGradients(() => wrong(W), [W]).ok).toBe(false);
+    tf.dispose([W, x]);
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * `@msmoe/experts`: expert FFN banks stored as stacked `[E, d, h]` tensors, sparse
+ * dispatch/combine ({@link sparseMoE}) whose cost grows with the tokens routed, not with the
+ * number of experts, a dense oracle for tests ({@link denseMoE}), and {@link moeLayer}.
+ *
+ * @packageDocumentation
+ */
+export {
+  ACTIVATIONS,
+  type Activation,
+  activate,
+  ExpertBank,
+  type ExpertBankConfig,
+  type ExpertBankConfigInput,
+  type ExpertForwardOptions,
+  expertBankConfigSchema,
+} from './bank.js';
+export { type DispatchStrategy, denseMoE, type SparseMoEOptions, sparseMoE } from './dispatch.js';
+export {
+  type MoECallOptions,
+  type MoELayer,
+  type MoELayerOptions,
+  type MoEOutput,
+  moeLayer,
+} from './layer.js';
