@@ -16,6 +16,13 @@ export const ACTIVATIONS = ['relu', 'gelu', 'gelu-tanh', 'swiglu'] as const;
 /** One of {@link ACTIVATIONS}. */
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** Expert initialisation schemes (see {@link expertBankConfigSchema}). */
+export type ExpertInit = 'experts-uniform' | 'linear';
+
+// Typed as plain ZodType so the API docs show the union, not zod's internal enum object.
+const activationSchema: z.ZodType<Activation> = z.enum(ACTIVATIONS);
+const expertInitSchema: z.ZodType<ExpertInit> = z.enum(['experts-uniform', 'linear']);
+
 /** Configuration of an {@link ExpertBank}. */
 export const expertBankConfigSchema = z
   .object({
@@ -26,14 +33,14 @@ export const expertBankConfigSchema = z
     /** Hidden width h of each expert (the authors use h = d). */
     dHidden: z.number().int().positive(),
     /** Default `relu` (the authors' LM). SwiGLU adds a gate projection W3. */
-    activation: z.enum(ACTIVATIONS).default('relu'),
+    activation: activationSchema.default('relu'),
     /** Biases on both projections (default true; the authors' are zero-initialised). */
     bias: z.boolean().default(true),
     /**
      * `experts-uniform` (default): the MomentumSMoE experts' U(±1/√(d·h)) weights and zero biases;
      * `linear`: PyTorch nn.Linear's default per expert.
      */
-    init: z.enum(['experts-uniform', 'linear']).default('experts-uniform'),
+    init: expertInitSchema.default('experts-uniform'),
     /** Dropout after the activation, in training (the authors: 0.1, 0.7 for the small model). */
     dropout: z.number().min(0).lt(1).default(0),
   })

@@ -13,6 +13,7 @@ export {
   type ExpertBankConfig,
   type ExpertBankConfigInput,
   type ExpertForwardOptions,
+  type ExpertInit,
   expertBankConfigSchema,
 } from './bank.js';
 export { type DispatchStrategy, denseMoE, type SparseMoEOptions, sparseMoE } from './dispatch.js';

@@ -35,6 +35,14 @@ const capacitySchema = z
   })
   .strict();
 
+/** How a token-choice router turns logits into gates (see {@link topKRouterConfigSchema}). */
+export type TopKScoring = 'topk-then-softmax' | 'softmax-then-topk';
+/** Order in which tokens claim expert capacity. */
+export type CapacityPriority = 'token-order' | 'batch-priority';
+// Typed as plain ZodType so the API docs show the union, not zod's internal enum object.
+const scoringSchema: z.ZodType<TopKScoring> = z.enum(['topk-then-softmax', 'softmax-then-topk']);
+const prioritySchema: z.ZodType<CapacityPriority> = z.enum(['token-order', 'batch-priority']);
+
 /** Token-choice router: each token picks its k experts. Covers top-k, noisy top-k and Switch. */
 export const topKRouterConfigSchema = z
   .object({
@@ -50,7 +58,7 @@ export const topKRouterConfigSchema = z
      * construction). `softmax-then-topk`: softmax over all experts, then the k largest
      * probabilities (V-MoE, Switch), renormalised to sum 1 only with `renormalize`.
      */
-    scoring: z.enum(['topk-then-softmax', 'softmax-then-topk']).default('topk-then-softmax'),
+    scoring: scoringSchema.default('topk-then-softmax'),
     /** Renormalise the k gates of `softmax-then-topk` to sum to 1 (default false). */
     renormalize: z.boolean().default(false),
     /** Router with bias `W x + b` (the authors' LM) or without (V-MoE) (default true). */
@@ -66,7 +74,7 @@ export const topKRouterConfigSchema = z
     /** With a capacity: set it to the largest load so nothing is dropped (default false). */
     dropless: z.boolean().default(false),
     /** Order in which tokens claim capacity: `token-order` (GShard) or `batch-priority` (V-MoE BPR). */
-    priority: z.enum(['token-order', 'batch-priority']).default('token-order'),
+    priority: prioritySchema.default('token-order'),
     /** Smallest capacity per expert (default 1). */
     minCapacity: positiveInt.default(1),
     aux: auxWeightsSchema.default({ loadBalance: 0, importance: 0, load: 0, zLoss: 0 }),

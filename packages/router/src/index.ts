@@ -13,6 +13,7 @@ export { assignCapacity, type CapacityAssignment, expertCapacity } from './capac
 export {
   authorsLmRouterConfig,
   auxWeightsSchema,
+  type CapacityPriority,
   type ExpertChoiceRouterConfig,
   type ExpertChoiceRouterConfigInput,
   expertChoiceRouterConfigSchema,
@@ -26,6 +27,7 @@ export {
   switchRouterConfig,
   type TopKRouterConfig,
   type TopKRouterConfigInput,
+  type TopKScoring,
   topKRouterConfigSchema,
   vmoeRouterConfig,
 } from './config.js';

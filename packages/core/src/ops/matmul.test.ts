@@ -38,6 +38,9 @@ describe.each(TEST_BACKENDS)('matmul / linear on %s', (backend) => {
   it.each([
     ['rank 2', [17, 9], [9, 13], [17, 13]],
     ['rank 3 (batched)', [3, 5, 7], [3, 7, 4], [3, 5, 4]],
+    // Few rows against a large weight: dA is computed as transpose(b · dyᵀ).
+    ['few rows, large weight', [3, 40], [40, 50], [3, 50]],
+    ['few rows, large weight, batched', [2, 3, 40], [2, 40, 50], [2, 3, 50]],
   ])('values and gradients equal tf.matMul (%s)', (_name, sa, sb, so) => {
     const a = randn(sa as number[], 1);
     const b = randn(sb as number[], 2);
@@ -177,5 +180,32 @@ describe('checkVariableGradients', () => {
     ) as unknown as (w: tf.Tensor) => tf.Scalar;
     expect(checkVariableGradients(() => wrong(W), [W]).ok).toBe(false);
     tf.dispose([W, x]);
+  });
+});
+
+describe.each(TEST_BACKENDS)('linear with fused ReLU on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+  it('equals relu(linear) in value and gradients, with and without bias', () => {
+    const x = randn([5, 7], 31);
+    const W = randn([7, 6], 32) as tf.Tensor2D;
+    const b = randn([6], 33) as tf.Tensor1D;
+    const r = randn([5, 6], 34);
+    for (const bias of [b, undefined]) {
+      const run = (f: (xx: tf.Tensor, ww: tf.Tensor2D) => tf.Tensor) =>
+        tf.tidy(() => {
+          const g = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+            tf.sum(tf.mul(f(xx, ww as tf.Tensor2D), r)),
+          )([x, W]);
+          return [f(x, W), ...g].map((t) => t.dataSync().slice());
+        });
+      const fused = run((xx, ww) => linear(xx, ww, bias, 'relu'));
+      const ref = run((xx, ww) =>
+        tf.relu(bias ? tf.add(tf.matMul(xx, ww), bias) : tf.matMul(xx, ww)),
+      );
+      fused.forEach((v, i) => {
+        expect(maxRelDiff(v, ref[i]!)).toBeLessThanOrEqual(1e-5);
+      });
+    }
+    tf.dispose([x, W, b, r]);
   });
 });

