@@ -42,9 +42,9 @@ export class NesterovRule extends HeavyBallRule {
   override readonly name = 'nesterov' as const;
 
   override update(x: tf.Tensor, moe: MoEFunction, state: MomentumState): RuleUpdate<MomentumState> {
-    const mu = this.mu.value();
-    const u = moe(tf.add(x, scale(mu, state.m)));
-    const m = tf.add(scale(mu, state.m), scale(this.gamma.value(), u));
+    const momentum = scale(this.mu.value(), state.m);
+    const u = moe(tf.add(x, momentum));
+    const m = tf.add(momentum, scale(this.gamma.value(), u));
     return { delta: m, state: { m } };
   }
 }
