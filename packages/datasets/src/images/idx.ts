@@ -1,0 +1,141 @@
+import type { DatasetCard } from '../card.js';
+import { DatasetError } from '../card.js';
+import type { ImageDataset, ImageSet } from './types.js';
+
+/** A decoded IDX array (the MNIST file format). */
+export interface IdxArray {
+  /** Dimensions. */
+  shape: number[];
+  /** Values (unsigned bytes for MNIST-style files). */
+  data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+}
+
+const IDX_TYPES: Record<
+  number,
+  { bytes: number; read: (v: DataView, o: number) => number; make: (n: number) => IdxArray['data'] }
+> = {
+  8: { bytes: 1, read: (v, o) => v.getUint8(o), make: (n) => new Uint8Array(n) },
+  9: { bytes: 1, read: (v, o) => v.getInt8(o), make: (n) => new Int8Array(n) },
+  11: { bytes: 2, read: (v, o) => v.getInt16(o), make: (n) => new Int16Array(n) },
+  12: { bytes: 4, read: (v, o) => v.getInt32(o), make: (n) => new Int32Array(n) },
+  13: { bytes: 4, read: (v, o) => v.getFloat32(o), make: (n) => new Float32Array(n) },
+  14: { bytes: 8, read: (v, o) => v.getFloat64(o), make: (n) => new Float64Array(n) },
+};
+
+/**
+ * Decodes an IDX file (big-endian: two zero bytes, a type code, the number of dimensions, the
+ * dimensions as uint32, then the values). Throws naming the problem on a malformed or truncated file.
+ */
+export function decodeIdx(bytes: Uint8Array, name = 'IDX file'): IdxArray {
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
+    throw new DatasetError(`${name}: not an IDX file (bad magic number)`);
+  const type = IDX_TYPES[bytes[2] as number];
+  if (!type)
+    throw new DatasetError(`${name}: unknown IDX type code 0x${(bytes[2] as number).toString(16)}`);
+  const rank = bytes[3] as number;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 4 + 4 * rank) throw new DatasetError(`${name}: truncated header`);
+  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
+  const n = shape.reduce((a, b) => a * b, 1);
+  const offset = 4 + 4 * rank;
+  if (bytes.length < offset + n * type.bytes) {
+    throw new DatasetError(
+      `${name}: truncated: shape [${shape.join(', ')}] needs ${n * type.bytes} bytes of data, ${bytes.length - offset} present`,
+    );
+  }
+  const data = type.make(n);
+  if (type.bytes === 1) data.set(bytes.subarray(offset, offset + n) as never);
+  else for (let i = 0; i < n; i++) data[i] = type.read(view, offset + i * type.bytes);
+  return { shape, data };
+}
+
+async function readMaybeGz(path: string): Promise<Uint8Array> {
+  const fs = await import('node:fs/promises');
+  const raw = new Uint8Array(await fs.readFile(path));
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    const zlib = await import('node:zlib');
+    return new Uint8Array(zlib.gunzipSync(raw));
+  }
+  return raw;
+}
+
+/** Default folder of Debian's `dataset-fashion-mnist` package. */
+export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+
+const FILES = {
+  train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
+  test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
+} as const;
+
+/** Fashion-MNIST class names. */
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
+
+/** Card of Fashion-MNIST. */
+export const FASHION_MNIST_CARD: DatasetCard = {
+  name: 'fashion-mnist',
+  description: '28×28 gray images of clothing, 10 classes (Xiao et al., 2017).',
+  source: `IDX files (plain or .gz) in a folder: Debian's dataset-fashion-mnist installs them in ${DEBIAN_FASHION_MNIST}`,
+  license: 'MIT',
+  size: '70,000 images',
+  splits: { train: '60,000 (train-*)', test: '10,000 (t10k-*)' },
+};
+
+/**
+ * Reads an MNIST-layout IDX folder (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
+ * `t10k-…`): Fashion-MNIST (default folder: Debian's) or the full MNIST. Images in 0..255.
+ */
+export async function loadIdxDataset(
+  folder: string = DEBIAN_FASHION_MNIST,
+  options: { classes?: string[]; card?: DatasetCard } = {},
+): Promise<ImageDataset> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  let entries: string[];
+  try {
+    entries = await fs.readdir(folder);
+  } catch {
+    throw new DatasetError(
+      `IDX folder "${folder}" does not exist; install Debian's dataset-fashion-mnist or pass a folder with ${[...FILES.train, ...FILES.test].join(', ')} (optionally .gz)`,
+    );
+  }
+  const find = (base: string) => {
+    const name = [base, `${base}.gz`].find((n) => entries.includes(n));
+    if (!name) throw new DatasetError(`IDX folder "${folder}" lacks ${base} (or ${base}.gz)`);
+    return path.join(folder, name);
+  };
+  const load = async (split: 'train' | 'test'): Promise<ImageSet> => {
+    const [imgFile, lblFile] = FILES[split];
+    const images = decodeIdx(await readMaybeGz(find(imgFile)), imgFile);
+    const labels = decodeIdx(await readMaybeGz(find(lblFile)), lblFile);
+    if (images.shape.length !== 3)
+      throw new DatasetError(`${imgFile}: expected [N, H, W], got [${images.shape.join(', ')}]`);
+    if (labels.shape[0] !== images.shape[0])
+      throw new DatasetError(`${lblFile}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
+    const [count, height, width] = images.shape as [number, number, number];
+    return {
+      images: Float32Array.from(images.data),
+      labels: Uint8Array.from(labels.data),
+      count,
+      height,
+      width,
+      channels: 1,
+    };
+  };
+  return {
+    train: await load('train'),
+    test: await load('test'),
+    classes: options.classes ?? FASHION_MNIST_CLASSES,
+    card: options.card ?? FASHION_MNIST_CARD,
+  };
+}
