@@ -25,6 +25,7 @@ module.exports = function jestPreset(displayName, dir) {
     },
     moduleNameMapper: {
       '^@msmoe/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      '^@msmoe/([a-z-]+)/([a-z-]+)$': path.join(root, 'packages/$1/src/$2.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 120000,
