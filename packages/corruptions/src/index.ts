@@ -5,6 +5,52 @@
  *
  * @packageDocumentation
  */
+
+export {
+  ALEXNET_ERRORS,
+  BENCHMARK_CORRUPTIONS,
+  CORRUPTIONS,
+  type CorruptionName,
+  EXTRA_CORRUPTIONS,
+  FROST_TEXTURES,
+  PROFILES,
+  type Profile,
+  profileForSize,
+  TABLE,
+  ZOOM_STEPS,
+} from './image/constants.js';
+export { type CorruptOptions, corrupt, proceduralFrost } from './image/corrupt.js';
+export {
+  CorruptionError,
+  checkImage,
+  fromPlanes,
+  gray,
+  type Image,
+  type Planes,
+  psnr,
+  toPlanes,
+} from './image/image.js';
+export { jpegRoundTrip, qualityScale, quantTable } from './image/jpeg.js';
+export { blur3, canny, distanceTransform, equalizeHist, filter2dU8 } from './image/opencv.js';
+export {
+  affineFromPoints,
+  type Boundary,
+  boundaryIndex,
+  boxResize,
+  correlate1d,
+  correlate2d,
+  diskKernel,
+  gaussianFilter,
+  gaussianKernel,
+  motionBlur,
+  plasma,
+  poisson,
+  resizeBilinearAligned,
+  roundHalfEven,
+  sampleBilinear,
+  warpAffine,
+  zoomCrop,
+} from './image/primitives.js';
 export {
   ATTACK_TOKEN,
   type AttackedLine,
