@@ -31,7 +31,15 @@ export {
   toPlanes,
 } from './image/image.js';
 export { jpegRoundTrip, qualityScale, quantTable } from './image/jpeg.js';
+export {
+  ALEXNET,
+  type Baseline,
+  type CorruptionErrors,
+  type MceResult,
+  mce,
+} from './image/metrics.js';
 export { blur3, canny, distanceTransform, equalizeHist, filter2dU8 } from './image/opencv.js';
+export { encodePng, type PreviewOptions, preview, previewGrid } from './image/preview.js';
 export {
   affineFromPoints,
   type Boundary,
@@ -51,6 +59,7 @@ export {
   warpAffine,
   zoomCrop,
 } from './image/primitives.js';
+export { type CorruptedBlock, corruptedSuite, corruptSet } from './image/sets.js';
 export {
   ATTACK_TOKEN,
   type AttackedLine,

@@ -1,0 +1,82 @@
+import { encode } from 'fast-png';
+import { CORRUPTIONS, type CorruptionName, type Profile } from './constants.js';
+import { corrupt } from './corrupt.js';
+import { checkImage, type Image } from './image.js';
+
+/** Options of {@link previewGrid}. */
+export interface PreviewOptions {
+  /** Rows, top to bottom (default all 19). */
+  corruptions?: readonly CorruptionName[];
+  /** Seed of the corruptions. */
+  seed?: number;
+  /** Constant table (default by size). */
+  profile?: Profile;
+  /** Pixels between cells (default 2, white). */
+  gap?: number;
+  /** Display scale of each cell, nearest neighbour (default 1; 3 suits 28-px digits, 0.5 large photos). */
+  scale?: number;
+}
+
+/**
+ * A grid of one image under every corruption (rows) at the clean level and severities 1–5
+ * (columns), as an RGB `Image` (gray inputs are shown as gray RGB).
+ */
+export function previewGrid(img: Image, options: PreviewOptions = {}): Image {
+  checkImage(img, 'preview image');
+  const rows = options.corruptions ?? CORRUPTIONS;
+  const gap = options.gap ?? 2;
+  const k = options.scale ?? 1;
+  if (!(k > 0)) throw new Error(`preview: scale must be > 0, got ${k}`);
+  const h = Math.max(1, Math.round(img.height * k));
+  const w = Math.max(1, Math.round(img.width * k));
+  const cols = 6;
+  const H = rows.length * h + (rows.length + 1) * gap;
+  const W = cols * w + (cols + 1) * gap;
+  const data = new Float32Array(H * W * 3).fill(255);
+  const put = (cell: Image, r: number, c: number) => {
+    const top = gap + r * (h + gap);
+    const left = gap + c * (w + gap);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const sy = Math.min(cell.height - 1, Math.floor(y / k));
+        const sx = Math.min(cell.width - 1, Math.floor(x / k));
+        const src = (sy * cell.width + sx) * cell.channels;
+        const dst = ((top + y) * W + left + x) * 3;
+        for (let ch = 0; ch < 3; ch++)
+          data[dst + ch] = cell.data[src + (cell.channels >= 3 ? ch : 0)] as number;
+      }
+  };
+  rows.forEach((name, r) => {
+    put(img, r, 0);
+    for (let s = 1; s <= 5; s++)
+      put(corrupt(img, name, s, { seed: options.seed, profile: options.profile }), r, s);
+  });
+  return { data, height: H, width: W, channels: 3 };
+}
+
+/** Encodes an image (0..255 values) as PNG bytes (works in browsers too). */
+export function encodePng(img: Image): Uint8Array {
+  checkImage(img, 'png image');
+  const bytes = new Uint8Array(img.data.length);
+  for (let i = 0; i < bytes.length; i++)
+    bytes[i] = Math.min(255, Math.max(0, Math.round(img.data[i] as number)));
+  return encode({
+    width: img.width,
+    height: img.height,
+    data: bytes,
+    channels: img.channels,
+    depth: 8,
+  });
+}
+
+/** Writes the preview grid of an image to a PNG file, atomically (Node). */
+export async function preview(
+  img: Image,
+  path: string,
+  options: PreviewOptions = {},
+): Promise<Image> {
+  const grid = previewGrid(img, options);
+  const { writeFileAtomic } = await import('@msmoe/core/fs');
+  await writeFileAtomic(path, encodePng(grid));
+  return grid;
+}
