@@ -13,8 +13,10 @@ module.exports = function jestPreset(displayName, dir) {
     rootDir: dir,
     testEnvironment: 'node',
     testMatch: ['<rootDir>/src/**/*.test.ts'],
+    // ESM-only dependencies (fast-png and its iobuffer) are compiled to CommonJS like our sources.
+    transformIgnorePatterns: ['/node_modules/(?!(fast-png|iobuffer)/)'],
     transform: {
-      '^.+\\.ts$': [
+      '^.+\\.(ts|js)$': [
         require.resolve('@swc/jest'),
         {
           jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
