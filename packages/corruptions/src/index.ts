@@ -16,6 +16,7 @@ export {
   PROFILES,
   type Profile,
   profileForSize,
+  type Row,
   TABLE,
   ZOOM_STEPS,
 } from './image/constants.js';

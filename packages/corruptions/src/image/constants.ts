@@ -32,7 +32,8 @@ export const CORRUPTIONS = [...BENCHMARK_CORRUPTIONS, ...EXTRA_CORRUPTIONS] as c
 /** One of {@link CORRUPTIONS}. */
 export type CorruptionName = (typeof CORRUPTIONS)[number];
 
-type Row = readonly (number | readonly number[])[];
+/** The five severities of one corruption in one profile: a number or a parameter tuple each. */
+export type Row = readonly (number | readonly number[])[];
 
 /** `TABLE[corruption][profile][severity − 1]`: a number or a tuple in the order of the spec's "param" column. */
 export const TABLE: Readonly<Record<CorruptionName, Readonly<Record<Profile, Row>>>> = {
