@@ -31,7 +31,9 @@ for (const name of CORRUPTIONS) {
   ] as const) {
     corrupt(images[0]!, name, 3); // warm-up
     const t0 = performance.now();
-    images.forEach((img, index) => corrupt(img, name, 3, { index }));
+    images.forEach((img, index) => {
+      corrupt(img, name, 3, { index });
+    });
     cases.push({
       corruption: name,
       size,
