@@ -39,6 +39,14 @@ export {
   type MceResult,
   mce,
 } from './image/metrics.js';
+export {
+  corruptMnistC,
+  line,
+  MNIST_C_CORRUPTIONS,
+  type MnistCCorruption,
+  mnistCSet,
+  warpInverse,
+} from './image/mnist-c.js';
 export { blur3, canny, distanceTransform, equalizeHist, filter2dU8 } from './image/opencv.js';
 export { encodePng, type PreviewOptions, preview, previewGrid } from './image/preview.js';
 export {
