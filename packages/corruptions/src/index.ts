@@ -21,6 +21,7 @@ export {
   ZOOM_STEPS,
 } from './image/constants.js';
 export { type CorruptOptions, corrupt, proceduralFrost } from './image/corrupt.js';
+export { FROST_FILES, loadFrostImages } from './image/frost-files.js';
 export {
   CorruptionError,
   checkImage,

@@ -49,9 +49,22 @@ export interface CorruptOptions {
   profile?: Profile;
   /** `uint8`: floor the output to integers, as CIFAR-10-C stores it (default `none`). */
   quantize?: 'none' | 'uint8';
+  /**
+   * The ImageNet-C frost photographs, decoded, in the order frost1.png, frost2.png, frost3.png,
+   * frost4.jpg, frost5.jpg[, frost6.jpg] (see `loadFrostImages`): frost then follows the
+   * reference exactly. Without them frost is procedural.
+   */
+  frostImages?: readonly Image[];
 }
 
-type Ctx = { H: number; W: number; profile: Profile; rng: Rng; severity: number };
+type Ctx = {
+  H: number;
+  W: number;
+  profile: Profile;
+  rng: Rng;
+  severity: number;
+  frostImages?: readonly Image[];
+};
 type Fn = (p: Planes, params: number | readonly number[], ctx: Ctx) => Planes;
 
 const map = (p: Planes, f: (v: number, i: number, c: number) => number): Planes => ({
@@ -198,9 +211,84 @@ export function proceduralFrost(
   );
 }
 
-function frost(p: Planes, params: number | readonly number[], { H, W, rng }: Ctx): Planes {
+/** OpenCV-style bilinear resize (half-pixel centres) of one 0..255 plane. */
+function resizeHalfPixel(
+  plane: Float64Array,
+  H: number,
+  W: number,
+  oh: number,
+  ow: number,
+): Float64Array {
+  const out = new Float64Array(oh * ow);
+  for (let y = 0; y < oh; y++) {
+    const fy = Math.min(H - 1, Math.max(0, (y + 0.5) * (H / oh) - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(H - 1, y0 + 1);
+    for (let x = 0; x < ow; x++) {
+      const fx = Math.min(W - 1, Math.max(0, (x + 0.5) * (W / ow) - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(W - 1, x0 + 1);
+      const top =
+        (plane[y0 * W + x0] as number) * (1 - (fx - x0)) +
+        (plane[y0 * W + x1] as number) * (fx - x0);
+      const bot =
+        (plane[y1 * W + x0] as number) * (1 - (fx - x0)) +
+        (plane[y1 * W + x1] as number) * (fx - x0);
+      out[y * ow + x] = top * (1 - (fy - y0)) + bot * (fy - y0);
+    }
+  }
+  return out;
+}
+
+/** The reference frost: photograph k = randint(0, 5), scaled for small profiles, cropped at a random offset. */
+function frostFromImages(
+  images: readonly Image[],
+  H: number,
+  W: number,
+  profile: Profile,
+  rng: Rng,
+): Float64Array[] {
+  if (images.length < 5)
+    throw new CorruptionError(
+      `frostImages: need the 5 sampled frost photographs (frost1..frost5), got ${images.length}`,
+    );
+  const img = images[rng.int(5)] as Image;
+  const k = profile === 'cifar' ? 0.2 : profile === 'tiny' ? 0.3 : 1;
+  let planes: Float64Array[] = [0, 1, 2].map((c) =>
+    Float64Array.from(
+      { length: img.height * img.width },
+      (_, i) => img.data[i * img.channels + (img.channels >= 3 ? c : 0)] as number,
+    ),
+  );
+  let [fh, fw] = [img.height, img.width];
+  if (k !== 1) {
+    const [oh, ow] = [Math.round(fh * k), Math.round(fw * k)];
+    planes = planes.map((p) => resizeHalfPixel(p, fh, fw, oh, ow));
+    [fh, fw] = [oh, ow];
+  }
+  if (fh < H || fw < W)
+    throw new CorruptionError(
+      `frostImages: a ${fw}×${fh} frost texture cannot cover a ${W}×${H} image`,
+    );
+  const top = rng.int(fh - H + 1);
+  const left = rng.int(fw - W + 1);
+  return planes.map((p) => {
+    const crop = new Float64Array(H * W);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) crop[y * W + x] = p[(top + y) * fw + left + x] as number;
+    return crop;
+  });
+}
+
+function frost(
+  p: Planes,
+  params: number | readonly number[],
+  { H, W, rng, profile, frostImages }: Ctx,
+): Planes {
   const [a, b] = tuple(params) as [number, number];
-  const F = proceduralFrost(H, W, rng);
+  const F = frostImages
+    ? frostFromImages(frostImages, H, W, profile, rng)
+    : proceduralFrost(H, W, rng);
   const layers =
     p.planes.length === 1
       ? [
@@ -545,7 +633,14 @@ export function corrupt(
   const { planes, alpha } = toPlanes(img);
   const params = TABLE[name][profile][severity - 1] as number | readonly number[];
   const out = fromPlanes(
-    FUNCTIONS[name](planes, params, { H: img.height, W: img.width, profile, rng, severity }),
+    FUNCTIONS[name](planes, params, {
+      H: img.height,
+      W: img.width,
+      profile,
+      rng,
+      severity,
+      frostImages: options.frostImages,
+    }),
     alpha,
   );
   if (options.quantize === 'uint8')

@@ -277,3 +277,43 @@ function jpegOf(img: Image, q: number): Float32Array {
     for (let c = 0; c < 3; c++) data[i * 3 + c] = out[c]![i]!;
   return data;
 }
+
+describe('frost from the reference photographs', () => {
+  it('uses provided textures (scaled for small profiles, randomly cropped) and reads them from a folder', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { encode } = await import('fast-png');
+    const { loadFrostImages } = await import('./frost-files.js');
+    // Five flat "photographs" of distinct colours, 200×200 (40×40 after the CIFAR ×0.2 scaling).
+    const colours = [
+      [10, 20, 30],
+      [40, 50, 60],
+      [70, 80, 90],
+      [100, 110, 120],
+      [130, 140, 150],
+    ];
+    const textures = colours.map((col) => ({
+      data: Float32Array.from({ length: 200 * 200 * 3 }, (_, i) => col[i % 3]!),
+      height: 200,
+      width: 200,
+      channels: 3,
+    }));
+    const img = flat(32, 32, 0, 3);
+    const out = corrupt(img, 'frost', 1, { frostImages: textures, profile: 'cifar' });
+    // a·0 + b·F with b = 0.2: one of the colours, scaled by 0.2.
+    const first = [out.data[0]!, out.data[1]!, out.data[2]!].map((v) => Math.round(v / 0.2));
+    expect(colours.map((c) => c.join())).toContain(first.join());
+    expect(() => corrupt(img, 'frost', 1, { frostImages: textures.slice(0, 3) })).toThrow(
+      /need the 5 sampled frost photographs/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'msmoe-frost-'));
+    const bytes = (t: (typeof textures)[number]) =>
+      encode({ width: 200, height: 200, data: Uint8Array.from(t.data), channels: 3, depth: 8 });
+    ['frost1.png', 'frost2.png', 'frost3.png'].forEach((n, i) => {
+      writeFileSync(join(dir, n), bytes(textures[i]!));
+    });
+    await expect(loadFrostImages(dir)).rejects.toThrow(/lacks frost4.jpg/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
