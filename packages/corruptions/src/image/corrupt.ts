@@ -81,6 +81,21 @@ function maxOf(p: Planes): number {
   return m;
 }
 
+/** The H×W window of a (rows × cols) plane starting at (top, left). */
+function cropPlane(
+  plane: Float64Array,
+  cols: number,
+  top: number,
+  left: number,
+  H: number,
+  W: number,
+): Float64Array {
+  const out = new Float64Array(H * W);
+  for (let y = 0; y < H; y++)
+    out.set(plane.subarray((top + y) * cols + left, (top + y) * cols + left + W), y * W);
+  return out;
+}
+
 function nextPow2(n: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(2, n)));
 }
@@ -195,11 +210,7 @@ export function proceduralFrost(
     sigma,
     'reflect',
   );
-  const top = rng.int(N - H + 1);
-  const left = rng.int(N - W + 1);
-  const crop = new Float64Array(H * W);
-  for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++) crop[y * W + x] = tex[(top + y) * N + left + x] as number;
+  const crop = cropPlane(tex, N, rng.int(N - H + 1), rng.int(N - W + 1), H, W);
   let mean = 0;
   for (const v of crop) mean += v;
   mean /= crop.length;
@@ -272,12 +283,7 @@ function frostFromImages(
     );
   const top = rng.int(fh - H + 1);
   const left = rng.int(fw - W + 1);
-  return planes.map((p) => {
-    const crop = new Float64Array(H * W);
-    for (let y = 0; y < H; y++)
-      for (let x = 0; x < W; x++) crop[y * W + x] = p[(top + y) * fw + left + x] as number;
-    return crop;
-  });
+  return planes.map((p) => cropPlane(p, fw, top, left, H, W));
 }
 
 function frost(
