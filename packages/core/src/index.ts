@@ -38,6 +38,7 @@ export {
 export {
   calculateGain,
   computeFans,
+  constantVariable,
   type Fans,
   type InitSpec,
   initSpecSchema,

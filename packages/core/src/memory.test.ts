@@ -43,3 +43,15 @@ describe('assertNoTensorLeak', () => {
     v.dispose();
   });
 });
+
+describe('constantVariable', () => {
+  it('creates a filled trainable variable without leaving its initial tensor behind', async () => {
+    const { constantVariable } = await import('./init.js');
+    const before = tf.memory().numTensors;
+    const v = constantVariable([2, 3], 0.5);
+    expect(Array.from(v.dataSync())).toEqual([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+    expect(v.trainable).toBe(true);
+    v.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,4 +1,4 @@
-import { initVariable, parseOrThrow, type Rng } from '@msmoe/core';
+import { constantVariable, initVariable, parseOrThrow, type Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import {
   type SoftRouterConfig,
@@ -34,7 +34,7 @@ export class SoftMoERouter implements Router {
       { kind: 'normal', std: 1 / Math.sqrt(this.config.dModel) },
       rng,
     );
-    this.scale = tf.variable(tf.scalar(1));
+    this.scale = constantVariable([], 1);
   }
 
   variables(): Record<string, tf.Variable> {

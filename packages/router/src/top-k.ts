@@ -1,4 +1,4 @@
-import { linear, parseOrThrow, Rng } from '@msmoe/core';
+import { constantVariable, linear, parseOrThrow, Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { importanceLoss, loadBalanceLoss, loadLoss, zLoss } from './aux-losses.js';
 import { assignCapacity, expertCapacity } from './capacity.js';
@@ -43,7 +43,7 @@ export class TopKRouter implements Router {
     this.W = W;
     this.b = b;
     if (this.config.noise.type === 'learned') {
-      this.noiseW = tf.variable(tf.zeros([this.config.dModel, this.numExperts]));
+      this.noiseW = constantVariable([this.config.dModel, this.numExperts], 0);
     }
   }
 

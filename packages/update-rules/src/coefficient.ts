@@ -1,3 +1,4 @@
+import { constantVariable } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import type { Coefficient } from './config.js';
 
@@ -29,7 +30,7 @@ export class RuleCoefficient {
       throw new Error(`${name}: a learnable value must start in (0, 1), got ${v}`);
     }
     const theta = parametrisation === 'unit' ? Math.log(v / (1 - v)) : Math.log(Math.expm1(v));
-    this.variable = tf.variable(tf.scalar(theta), true);
+    this.variable = constantVariable([], theta);
   }
 
   /** Current value: a number when fixed, a differentiable scalar when learnable. */

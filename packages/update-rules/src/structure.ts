@@ -1,4 +1,4 @@
-import { layerNorm } from '@msmoe/core';
+import { constantVariable, layerNorm } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import type { MoEFunction, RuleState, UpdateRule } from './types.js';
 
@@ -32,7 +32,7 @@ interface LayerNormParams {
 }
 
 function lnParams(d: number): LayerNormParams {
-  return { gamma: tf.variable(tf.ones([d])), beta: tf.variable(tf.zeros([d])) };
+  return { gamma: constantVariable([d], 1), beta: constantVariable([d], 0) };
 }
 
 /**

@@ -1,0 +1,274 @@
+import { constantVariable, dropout, initVariable, layerNorm, linear, type Rng } from '@msmoe/core';
+import { ExpertBank, type MoELayer, moeLayer } from '@msmoe/experts';
+import {
+  authorsLmRouterConfig,
+  createRouter,
+  type RouterConfigInput,
+  type Routing,
+} from '@msmoe/router';
+import { createUpdateRule, MoEUpdate, type RuleState } from '@msmoe/update-rules';
+import * as tf from '@tensorflow/tfjs';
+import { SpanAttention } from './attention.js';
+import { type LmConfig, type LmConfigInput, parseLmConfig, ruleOf } from './config.js';
+
+type Ln = { gamma: tf.Variable; beta: tf.Variable };
+const lnParams = (d: number): Ln => ({
+  gamma: constantVariable([d], 1),
+  beta: constantVariable([d], 0),
+});
+
+type Sublayer =
+  | { kind: 'attention'; attn: SpanAttention; ln: Ln; index: number }
+  | { kind: 'moe'; moe: MoELayer; ln: Ln | null; moeIndex: number }
+  | { kind: 'dense'; w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable; ln: Ln };
+
+/** What one forward pass returns. */
+export interface LmOutput {
+  /** Logits `[B·M, V]` (row-major over batch then position). */
+  logits: tf.Tensor2D;
+  /** Sum of the routers' weighted auxiliary losses. */
+  auxLoss: tf.Scalar;
+  /** Routing of each MoE layer (for statistics). */
+  routings: Routing[];
+  /** Next caches, one per attention layer `[B, S, d]` (kept: dispose them with {@link disposeCaches}). */
+  caches: tf.Tensor3D[];
+}
+
+/**
+ * Transformer-XL-style MoE language model as the MomentumSMoE authors': untied input embedding and
+ * output projection, full softmax, span attention with a per-layer cache and learned relative key
+ * embeddings, sub-layers from an architecture string, every MoE layer with the same router type and
+ * the update rule its letter names (state carried across MoE layers, reset every forward pass).
+ */
+export class MoELanguageModel {
+  readonly config: LmConfig;
+  private readonly embedding: tf.Variable;
+  private readonly outW: tf.Variable;
+  private readonly outB: tf.Variable;
+  private readonly finalLn: Ln | null;
+  private readonly sublayers: Sublayer[] = [];
+  readonly update: MoEUpdate;
+
+  constructor(config: LmConfigInput, rng: Rng) {
+    this.config = parseLmConfig(config);
+    const c = this.config;
+    this.embedding = initVariable([c.vocabSize, c.dModel], { kind: 'normal', std: 1 }, rng);
+    this.outW = initVariable(
+      [c.dModel, c.vocabSize],
+      { kind: 'kaiming-uniform', a: Math.sqrt(5) },
+      rng,
+    );
+    this.outB = initVariable([c.vocabSize], { kind: 'linear-bias' }, rng, {
+      fans: { fanIn: c.dModel, fanOut: c.vocabSize },
+    });
+    const numMoe = [...c.architecture].filter((l) => 'gmar'.includes(l)).length;
+    this.update = new MoEUpdate(createUpdateRule(ruleOf(c)), {
+      structure: c.structure,
+      dModel: c.dModel,
+      numLayers: Math.max(1, numMoe),
+    });
+    let attnIndex = 0;
+    let moeIndex = 0;
+    for (const letter of c.architecture) {
+      if (letter === 's') {
+        this.sublayers.push({
+          kind: 'attention',
+          attn: new SpanAttention(c.dModel, c.nHeads, c.span, rng),
+          ln: lnParams(c.dModel),
+          index: attnIndex++,
+        });
+      } else if (letter === 'f') {
+        const lin = (i: number, o: number) =>
+          initVariable([i, o], { kind: 'kaiming-uniform', a: Math.sqrt(5) }, rng);
+        this.sublayers.push({
+          kind: 'dense',
+          w1: lin(c.dModel, c.dInner),
+          b1: constantVariable([c.dInner], 0),
+          w2: lin(c.dInner, c.dModel),
+          b2: constantVariable([c.dModel], 0),
+          ln: lnParams(c.dModel),
+        });
+      } else {
+        const routerConfig = {
+          ...authorsLmRouterConfig(c.dModel, c.numExperts),
+          k: c.k,
+          ...(c.router ?? {}),
+          dModel: c.dModel,
+          numExperts: c.numExperts,
+        };
+        this.sublayers.push({
+          kind: 'moe',
+          moe: moeLayer({
+            router: createRouter(routerConfig as RouterConfigInput, rng),
+            experts: new ExpertBank(
+              { numExperts: c.numExperts, dModel: c.dModel, dHidden: c.dInner, dropout: c.dropout },
+              rng,
+            ),
+            dropout: c.dropout,
+          }),
+          // Pre-LN of the MoE input in the paper structure; the reference structure's LayerNorms live in MoEUpdate.
+          ln: c.structure === 'paper' ? lnParams(c.dModel) : null,
+          moeIndex: moeIndex++,
+        });
+      }
+    }
+    this.finalLn = c.structure === 'paper' ? lnParams(c.dModel) : null;
+  }
+
+  /** Number of attention layers (caches). */
+  get attentionLayers(): number {
+    return this.sublayers.filter((s) => s.kind === 'attention').length;
+  }
+
+  /** Zero caches for a batch of B streams (the reference starts every stream from zeros). */
+  initialCaches(batchSize: number): tf.Tensor3D[] {
+    return Array.from(
+      { length: this.attentionLayers },
+      () => tf.zeros([batchSize, this.config.span, this.config.dModel]) as tf.Tensor3D,
+    );
+  }
+
+  /**
+   * Forward pass on a block of token ids `[B, M]` (row-major) with the previous caches. Creates
+   * tensors: call inside `tf.tidy` or a gradient function; the returned caches are kept.
+   */
+  forward(
+    tokens: Int32Array,
+    batchSize: number,
+    caches: tf.Tensor3D[],
+    options: { training?: boolean; rng?: Rng } = {},
+  ): LmOutput {
+    const c = this.config;
+    const M = tokens.length / batchSize;
+    if (!Number.isInteger(M))
+      throw new Error(`forward: ${tokens.length} tokens do not split into ${batchSize} streams`);
+    if (caches.length !== this.attentionLayers)
+      throw new Error(`forward: need ${this.attentionLayers} caches, got ${caches.length}`);
+    const training = options.training ?? false;
+    if (training && c.dropout > 0 && !options.rng)
+      throw new Error('forward: training with dropout needs options.rng');
+    const drop = (t: tf.Tensor) =>
+      training && c.dropout > 0 ? dropout(t, c.dropout, options.rng as Rng) : t;
+    let h = tf.reshape(tf.gather(this.embedding, tf.tensor1d(tokens, 'int32')), [
+      batchSize,
+      M,
+      c.dModel,
+    ]) as tf.Tensor3D;
+    let state: RuleState = this.update.init(h);
+    const routings: Routing[] = [];
+    const newCaches: tf.Tensor3D[] = [];
+    const ln = (t: tf.Tensor, p: Ln) => layerNorm(t, p.gamma, p.beta);
+    const paper = c.structure === 'paper';
+    for (const s of this.sublayers) {
+      if (s.kind === 'attention') {
+        const cache = caches[s.index] as tf.Tensor3D;
+        const input = paper ? (ln(h, s.ln) as tf.Tensor3D) : h;
+        // The cache holds the attention inputs of the last S positions, outside the gradient tape.
+        const joined = tf.concat([cache, input], 1);
+        const next = tf.slice(
+          joined,
+          [0, joined.shape[1] - c.span, 0],
+          [-1, c.span, -1],
+        ) as tf.Tensor3D;
+        newCaches.push(
+          tf.keep(
+            tf.tensor3d(next.dataSync() as Float32Array, next.shape as [number, number, number]),
+          ),
+        );
+        const a = drop(
+          s.attn.apply(input, cache, { training, rng: options.rng, dropout: c.dropout }),
+        );
+        h = (paper ? tf.add(h, a) : ln(tf.add(h, a), s.ln)) as tf.Tensor3D;
+      } else if (s.kind === 'dense') {
+        const f = (x: tf.Tensor) =>
+          linear(
+            drop(
+              tf.relu(linear(x, s.w1 as unknown as tf.Tensor2D, s.b1 as unknown as tf.Tensor1D)),
+            ),
+            s.w2 as unknown as tf.Tensor2D,
+            s.b2 as unknown as tf.Tensor1D,
+          );
+        h = (
+          paper ? tf.add(h, drop(f(ln(h, s.ln)))) : ln(tf.add(h, drop(f(h))), s.ln)
+        ) as tf.Tensor3D;
+      } else {
+        const moe = (x: tf.Tensor) => {
+          const { y, routing } = s.moe(s.ln ? ln(x, s.ln) : x, { training, rng: options.rng });
+          routings.push(routing);
+          return y;
+        };
+        ({ x: h, state } = this.update.apply(h, moe, state, s.moeIndex) as {
+          x: tf.Tensor3D;
+          state: RuleState;
+        });
+      }
+    }
+    if (this.finalLn) h = ln(h, this.finalLn) as tf.Tensor3D;
+    const logits = linear(
+      tf.reshape(h, [batchSize * M, c.dModel]),
+      this.outW as unknown as tf.Tensor2D,
+      this.outB as unknown as tf.Tensor1D,
+    ) as tf.Tensor2D;
+    const aux = routings.length > 0 ? tf.addN(routings.map((r) => r.auxLoss)) : tf.scalar(0);
+    return { logits, auxLoss: tf.mul(aux, c.auxWeight) as tf.Scalar, routings, caches: newCaches };
+  }
+
+  /** Mean negative log-likelihood of `targets` under `logits` (full softmax, one gather per row). */
+  static nll(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+    const [N, V] = logits.shape;
+    const logp = tf.logSoftmax(logits);
+    const flat = Int32Array.from(targets, (t, i) => i * V + t);
+    return tf.neg(
+      tf.mean(tf.gather(tf.reshape(logp, [N * V]), tf.tensor1d(flat, 'int32'))),
+    ) as tf.Scalar;
+  }
+
+  /** All trainable weights by stable name (the safetensors layout). */
+  variables(): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {
+      'embedding.weight': this.embedding,
+      'out.weight': this.outW,
+      'out.bias': this.outB,
+    };
+    this.sublayers.forEach((s, i) => {
+      const p = `layers.${i}`;
+      if (s.kind === 'attention')
+        for (const [n, v] of Object.entries(s.attn.weights)) out[`${p}.attn.${n}`] = v;
+      else if (s.kind === 'dense')
+        Object.assign(out, {
+          [`${p}.ffn.w1`]: s.w1,
+          [`${p}.ffn.b1`]: s.b1,
+          [`${p}.ffn.w2`]: s.w2,
+          [`${p}.ffn.b2`]: s.b2,
+        });
+      else for (const [n, v] of Object.entries(s.moe.variables())) out[`${p}.moe.${n}`] = v;
+      if (s.ln) {
+        out[`${p}.ln.weight`] = s.ln.gamma;
+        out[`${p}.ln.bias`] = s.ln.beta;
+      }
+    });
+    for (const [n, v] of Object.entries(this.update.variables())) out[`update.${n}`] = v;
+    if (this.finalLn)
+      Object.assign(out, {
+        'final_ln.weight': this.finalLn.gamma,
+        'final_ln.bias': this.finalLn.beta,
+      });
+    return out;
+  }
+
+  /** Trainable parameter count. */
+  parameterCount(): number {
+    return Object.values(this.variables()).reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Frees every weight. */
+  dispose(): void {
+    for (const s of this.sublayers) if (s.kind === 'attention') s.attn.dispose();
+    tf.dispose(Object.values(this.variables()));
+  }
+}
+
+/** Disposes caches returned by {@link MoELanguageModel.forward}. */
+export function disposeCaches(caches: tf.Tensor3D[]): void {
+  tf.dispose(caches);
+}
