@@ -17,3 +17,4 @@ export {
   ruleOf,
 } from './lm/config.js';
 export { disposeCaches, type LmOutput, MoELanguageModel } from './lm/model.js';
+export { type HasWeights, loadWeights, saveWeights } from './weights.js';
