@@ -17,4 +17,14 @@ export {
   ruleOf,
 } from './lm/config.js';
 export { disposeCaches, type LmOutput, MoELanguageModel } from './lm/model.js';
+export {
+  MoEVisionTransformer,
+  patchify,
+  VIT_PRESETS,
+  type VitConfig,
+  type VitConfigInput,
+  type VitMoEKind,
+  type VitStructure,
+  vitConfigSchema,
+} from './vision/vit.js';
 export { type HasWeights, loadWeights, saveWeights } from './weights.js';

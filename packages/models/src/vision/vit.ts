@@ -1,0 +1,361 @@
+import {
+  constantVariable,
+  dropout,
+  initVariable,
+  layerNorm,
+  linear,
+  parseOrThrow,
+  type Rng,
+} from '@msmoe/core';
+import { activate, ExpertBank, type MoELayer, moeLayer } from '@msmoe/experts';
+import {
+  createRouter,
+  type RouterConfigInput,
+  type Routing,
+  vmoeRouterConfig,
+} from '@msmoe/router';
+import { createUpdateRule, MoEUpdate, type RuleState, ruleConfigSchema } from '@msmoe/update-rules';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+
+/** Which MoE the ViT uses: V-MoE's noisy top-k with capacity, or Soft MoE. */
+export type VitMoEKind = 'vmoe' | 'soft';
+const kindSchema: z.ZodType<VitMoEKind> = z.enum(['vmoe', 'soft']);
+/** Where the update sits: `paper` (x + Δ) or the authors' V-MoE code (`reference-vmoe`, LN(x ⊕ Δ)). */
+export type VitStructure = 'paper' | 'reference-vmoe';
+const structureSchema: z.ZodType<VitStructure> = z.enum(['paper', 'reference-vmoe']);
+
+/** Configuration of a ViT with MoE blocks (V-MoE or Soft-MoE ViT). */
+export const vitConfigSchema = z
+  .object({
+    imageHeight: z.number().int().positive(),
+    imageWidth: z.number().int().positive(),
+    channels: z.number().int().positive(),
+    /** Square patch side; must divide both image sides. */
+    patchSize: z.number().int().positive(),
+    dModel: z.number().int().positive(),
+    nHeads: z.number().int().positive(),
+    depth: z.number().int().positive(),
+    /** Hidden width of the MLPs and experts. */
+    mlpDim: z.number().int().positive(),
+    numClasses: z.number().int().positive(),
+    /** MoE kind (default V-MoE's noisy top-k with capacity). */
+    moe: kindSchema.default('vmoe'),
+    numExperts: z.number().int().positive().default(4),
+    /** Experts per token (V-MoE). */
+    k: z.number().int().positive().default(2),
+    /** Slots per expert (Soft MoE). */
+    slotsPerExpert: z.number().int().positive().default(1),
+    /** MoE in every `moeEvery`-th block, the last of each group (V-MoE: every 2nd, blocks 1, 3, 5, …). */
+    moeEvery: z.number().int().positive().default(2),
+    /** Update rule over the MoE blocks (default residual; `{ rule: 'heavy-ball', mu: 0.9 }` is MomentumV-MoE). */
+    rule: ruleConfigSchema.default({ rule: 'residual' }),
+    structure: structureSchema.default('paper'),
+    dropout: z.number().min(0).lt(1).default(0),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.imageHeight % c.patchSize || c.imageWidth % c.patchSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['patchSize'],
+        message: `must divide the image sides (${c.imageHeight}×${c.imageWidth})`,
+        input: c.patchSize,
+      });
+    }
+    if (c.dModel % c.nHeads)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nHeads'],
+        message: `must divide dModel (${c.dModel})`,
+        input: c.nHeads,
+      });
+  });
+
+/** Validated ViT configuration. */
+export type VitConfig = z.output<typeof vitConfigSchema>;
+/** ViT configuration as written by a user. */
+export type VitConfigInput = z.input<typeof vitConfigSchema>;
+
+/** CPU-sized presets for 28×28×1 (MNIST) and 32×32×3 (CIFAR) images. */
+export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'moe'>> = {
+  'mnist-tiny': {
+    imageHeight: 28,
+    imageWidth: 28,
+    channels: 1,
+    patchSize: 7,
+    dModel: 64,
+    nHeads: 4,
+    depth: 4,
+    mlpDim: 128,
+    numExperts: 4,
+    k: 2,
+  },
+  'cifar-tiny': {
+    imageHeight: 32,
+    imageWidth: 32,
+    channels: 3,
+    patchSize: 4,
+    dModel: 96,
+    nHeads: 4,
+    depth: 6,
+    mlpDim: 192,
+    numExperts: 8,
+    k: 2,
+  },
+};
+
+type Ln = { gamma: tf.Variable; beta: tf.Variable };
+const lnParams = (d: number): Ln => ({
+  gamma: constantVariable([d], 1),
+  beta: constantVariable([d], 0),
+});
+type Block = {
+  ln1: Ln;
+  qkv: { W: tf.Variable; b: tf.Variable };
+  proj: { W: tf.Variable; b: tf.Variable };
+  ln2: Ln;
+  mlp: { W1: tf.Variable; b1: tf.Variable; W2: tf.Variable; b2: tf.Variable } | null;
+  moe: MoELayer | null;
+  moeIndex: number;
+};
+
+const w2 = (v: tf.Variable) => v as unknown as tf.Tensor2D;
+const w1 = (v: tf.Variable) => v as unknown as tf.Tensor1D;
+
+/** Rearranges `[B, H, W, C]` images into `[B, P, p·p·C]` patches (row-major patches, channels last). */
+export function patchify(
+  images: Float32Array,
+  batch: number,
+  H: number,
+  W: number,
+  C: number,
+  p: number,
+): Float32Array {
+  const ph = H / p;
+  const pw = W / p;
+  const out = new Float32Array(images.length);
+  let o = 0;
+  for (let b = 0; b < batch; b++)
+    for (let py = 0; py < ph; py++)
+      for (let px = 0; px < pw; px++)
+        for (let y = 0; y < p; y++)
+          for (let x = 0; x < p; x++)
+            for (let c = 0; c < C; c++)
+              out[o++] = images[((b * H + py * p + y) * W + px * p + x) * C + c] as number;
+  return out;
+}
+
+/**
+ * Vision Transformer with MoE blocks, as V-MoE (noisy top-2 with capacity in every second block,
+ * GELU experts) or Soft-MoE ViT (soft routing over each image's tokens): patch embedding, a class
+ * token, learned position embeddings, pre-LN blocks, and the update rule of `@msmoe/update-rules`
+ * over the MoE blocks (heavy-ball gives the authors' MomentumV-MoE).
+ */
+export class MoEVisionTransformer {
+  readonly config: VitConfig;
+  private readonly patchEmbed: { W: tf.Variable; b: tf.Variable };
+  private readonly cls: tf.Variable;
+  private readonly pos: tf.Variable;
+  private readonly blocks: Block[] = [];
+  private readonly finalLn: Ln;
+  private readonly head: { W: tf.Variable; b: tf.Variable };
+  readonly update: MoEUpdate;
+
+  constructor(config: VitConfigInput, rng: Rng) {
+    this.config = parseOrThrow(vitConfigSchema, config, 'model config');
+    const c = this.config;
+    const P = (c.imageHeight / c.patchSize) * (c.imageWidth / c.patchSize);
+    const patchDim = c.patchSize * c.patchSize * c.channels;
+    const lin = (i: number, o: number) => ({
+      W: initVariable([i, o], { kind: 'xavier-uniform' }, rng),
+      b: constantVariable([o], 0),
+    });
+    this.patchEmbed = lin(patchDim, c.dModel);
+    this.cls = constantVariable([1, 1, c.dModel], 0);
+    this.pos = initVariable([1, P + 1, c.dModel], { kind: 'trunc-normal', std: 0.02 }, rng);
+    let moeIndex = 0;
+    for (let i = 0; i < c.depth; i++) {
+      const isMoe = i % c.moeEvery === c.moeEvery - 1;
+      let moe: MoELayer | null = null;
+      if (isMoe) {
+        const router: RouterConfigInput =
+          c.moe === 'soft'
+            ? {
+                type: 'soft',
+                dModel: c.dModel,
+                numExperts: c.numExperts,
+                slotsPerExpert: c.slotsPerExpert,
+                groupSize: P + 1,
+              }
+            : vmoeRouterConfig(c.dModel, c.numExperts, c.k);
+        moe = moeLayer({
+          router: createRouter(router, rng),
+          experts: new ExpertBank(
+            {
+              numExperts: c.numExperts,
+              dModel: c.dModel,
+              dHidden: c.mlpDim,
+              activation: 'gelu',
+              init: 'linear',
+              dropout: c.dropout,
+            },
+            rng,
+          ),
+          dropout: c.dropout,
+        });
+      }
+      const qkv = lin(c.dModel, 3 * c.dModel);
+      const proj = lin(c.dModel, c.dModel);
+      const mlp = isMoe
+        ? null
+        : (() => {
+            const a = lin(c.dModel, c.mlpDim);
+            const b = lin(c.mlpDim, c.dModel);
+            return { W1: a.W, b1: a.b, W2: b.W, b2: b.b };
+          })();
+      this.blocks.push({
+        ln1: lnParams(c.dModel),
+        qkv,
+        proj,
+        ln2: lnParams(c.dModel),
+        mlp,
+        moe,
+        moeIndex: isMoe ? moeIndex++ : -1,
+      });
+    }
+    this.update = new MoEUpdate(createUpdateRule(c.rule), {
+      structure: c.structure,
+      dModel: c.dModel,
+      numLayers: Math.max(1, moeIndex),
+    });
+    this.finalLn = lnParams(c.dModel);
+    this.head = lin(c.dModel, c.numClasses);
+  }
+
+  private attention(x: tf.Tensor3D, b: Block): tf.Tensor3D {
+    const [B, N, d] = x.shape;
+    const H = this.config.nHeads;
+    const dh = d / H;
+    const qkv = tf.reshape(linear(x, w2(b.qkv.W), w1(b.qkv.b)), [B, N, 3, H, dh]);
+    const part = (i: number) =>
+      tf.reshape(tf.transpose(tf.slice(qkv, [0, 0, i, 0, 0], [B, N, 1, H, dh]), [0, 2, 3, 1, 4]), [
+        B * H,
+        N,
+        dh,
+      ]);
+    const [q, k, v] = [part(0), part(1), part(2)];
+    const attn = tf.softmax(tf.div(tf.matMul(q, tf.transpose(k, [0, 2, 1])), Math.sqrt(dh)));
+    const out = tf.reshape(
+      tf.transpose(tf.reshape(tf.matMul(attn, v), [B, H, N, dh]), [0, 2, 1, 3]),
+      [B, N, d],
+    );
+    return linear(out, w2(b.proj.W), w1(b.proj.b)) as tf.Tensor3D;
+  }
+
+  /**
+   * Logits `[B, classes]` for images `[B, H, W, C]` (already normalised), plus the routers'
+   * auxiliary loss and routings. Creates tensors: call inside `tf.tidy` or a gradient function.
+   */
+  forward(
+    images: Float32Array,
+    batchSize: number,
+    options: { training?: boolean; rng?: Rng } = {},
+  ): { logits: tf.Tensor2D; auxLoss: tf.Scalar; routings: Routing[] } {
+    const c = this.config;
+    const { imageHeight: H, imageWidth: W, channels: C, patchSize: p } = c;
+    if (images.length !== batchSize * H * W * C) {
+      throw new Error(
+        `forward: ${images.length} values are not ${batchSize} images of ${H}×${W}×${C}`,
+      );
+    }
+    const training = options.training ?? false;
+    const drop = (t: tf.Tensor) =>
+      training && c.dropout > 0 ? dropout(t, c.dropout, options.rng as Rng) : t;
+    const P = (H / p) * (W / p);
+    const patches = tf.tensor3d(patchify(images, batchSize, H, W, C, p), [batchSize, P, p * p * C]);
+    const emb = linear(patches, w2(this.patchEmbed.W), w1(this.patchEmbed.b));
+    let x = tf.add(
+      tf.concat([tf.tile(this.cls, [batchSize, 1, 1]), emb], 1),
+      this.pos,
+    ) as tf.Tensor3D;
+    let state: RuleState = this.update.init(x);
+    const routings: Routing[] = [];
+    const ln = (t: tf.Tensor, l: Ln) => layerNorm(t, l.gamma, l.beta, 1e-6);
+    for (const b of this.blocks) {
+      x = tf.add(x, drop(this.attention(ln(x, b.ln1) as tf.Tensor3D, b))) as tf.Tensor3D;
+      if (b.moe) {
+        const moe = b.moe;
+        const f = (y: tf.Tensor) => {
+          const out = moe(ln(y, b.ln2), { training, rng: options.rng });
+          routings.push(out.routing);
+          return out.y;
+        };
+        ({ x, state } = this.update.apply(x, f, state, b.moeIndex) as {
+          x: tf.Tensor3D;
+          state: RuleState;
+        });
+      } else if (b.mlp) {
+        const m = b.mlp;
+        const g = activate(linear(ln(x, b.ln2), w2(m.W1), w1(m.b1)), 'gelu');
+        x = tf.add(x, drop(linear(g, w2(m.W2), w1(m.b2)))) as tf.Tensor3D;
+      }
+    }
+    const clsOut = tf.reshape(tf.slice(ln(x, this.finalLn), [0, 0, 0], [batchSize, 1, c.dModel]), [
+      batchSize,
+      c.dModel,
+    ]);
+    const logits = linear(clsOut, w2(this.head.W), w1(this.head.b)) as tf.Tensor2D;
+    const auxLoss = (
+      routings.length ? tf.addN(routings.map((r) => r.auxLoss)) : tf.scalar(0)
+    ) as tf.Scalar;
+    return { logits, auxLoss, routings };
+  }
+
+  /** All trainable weights by stable name. */
+  variables(): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {
+      'patch_embed.weight': this.patchEmbed.W,
+      'patch_embed.bias': this.patchEmbed.b,
+      cls_token: this.cls,
+      pos_embed: this.pos,
+      'norm.weight': this.finalLn.gamma,
+      'norm.bias': this.finalLn.beta,
+      'head.weight': this.head.W,
+      'head.bias': this.head.b,
+    };
+    this.blocks.forEach((b, i) => {
+      const p = `blocks.${i}`;
+      Object.assign(out, {
+        [`${p}.norm1.weight`]: b.ln1.gamma,
+        [`${p}.norm1.bias`]: b.ln1.beta,
+        [`${p}.attn.qkv.weight`]: b.qkv.W,
+        [`${p}.attn.qkv.bias`]: b.qkv.b,
+        [`${p}.attn.proj.weight`]: b.proj.W,
+        [`${p}.attn.proj.bias`]: b.proj.b,
+        [`${p}.norm2.weight`]: b.ln2.gamma,
+        [`${p}.norm2.bias`]: b.ln2.beta,
+      });
+      if (b.mlp)
+        Object.assign(out, {
+          [`${p}.mlp.fc1.weight`]: b.mlp.W1,
+          [`${p}.mlp.fc1.bias`]: b.mlp.b1,
+          [`${p}.mlp.fc2.weight`]: b.mlp.W2,
+          [`${p}.mlp.fc2.bias`]: b.mlp.b2,
+        });
+      if (b.moe) for (const [n, v] of Object.entries(b.moe.variables())) out[`${p}.moe.${n}`] = v;
+    });
+    for (const [n, v] of Object.entries(this.update.variables())) out[`update.${n}`] = v;
+    return out;
+  }
+
+  /** Trainable parameter count. */
+  parameterCount(): number {
+    return Object.values(this.variables()).reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Frees every weight. */
+  dispose(): void {
+    tf.dispose(Object.values(this.variables()));
+  }
+}
