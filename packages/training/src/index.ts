@@ -10,6 +10,7 @@ export {
   AdamOptimizer,
   type OptimizerConfig,
   type OptimizerConfigInput,
+  type OptimizerType,
   optimizerConfigSchema,
 } from './optimizer.js';
 export { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
