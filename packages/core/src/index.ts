@@ -69,7 +69,7 @@ export {
   TensorLeakError,
 } from './memory.js';
 export { dropout } from './ops/dropout.js';
-export { layerNorm } from './ops/layer-norm.js';
+export { type LayerNormParams, layerNorm, layerNormParams } from './ops/layer-norm.js';
 export { linear, matmul } from './ops/matmul.js';
 export { Rng, type RngState } from './rng.js';
 export {

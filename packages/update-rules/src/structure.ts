@@ -1,4 +1,4 @@
-import { constantVariable, layerNorm } from '@msmoe/core';
+import { type LayerNormParams, layerNorm, layerNormParams } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import type { MoEFunction, RuleState, UpdateRule } from './types.js';
 
@@ -24,15 +24,6 @@ export interface MoEUpdateOptions {
    * `LN_inner(h − (Δ + h))`, dropping its inner residual (it produced the published numbers).
    */
   layer0Quirk?: boolean;
-}
-
-interface LayerNormParams {
-  gamma: tf.Variable;
-  beta: tf.Variable;
-}
-
-function lnParams(d: number): LayerNormParams {
-  return { gamma: constantVariable([d], 1), beta: constantVariable([d], 0) };
 }
 
 /**
@@ -65,8 +56,8 @@ export class MoEUpdate<S extends RuleState = RuleState> {
       for (let t = 0; t < numLayers; t++) {
         this.norms.push(
           this.structure === 'reference'
-            ? { inner: lnParams(dModel), outer: lnParams(dModel) }
-            : { outer: lnParams(dModel) },
+            ? { inner: layerNormParams(dModel), outer: layerNormParams(dModel) }
+            : { outer: layerNormParams(dModel) },
         );
       }
     }

@@ -28,3 +28,17 @@ export function layerNorm(
     return y;
   });
 }
+
+/** Trainable LayerNorm parameters: `gamma` (ones) and `beta` (zeros), both `[d]`. */
+export interface LayerNormParams {
+  gamma: tf.Variable;
+  beta: tf.Variable;
+}
+
+/** Fresh LayerNorm parameters for width `d` (gamma = 1, beta = 0, as `torch.nn.LayerNorm`). */
+export function layerNormParams(d: number): LayerNormParams {
+  return {
+    gamma: tf.tidy(() => tf.variable(tf.ones([d]))),
+    beta: tf.tidy(() => tf.variable(tf.zeros([d]))),
+  };
+}

@@ -1,4 +1,13 @@
-import { constantVariable, dropout, initVariable, layerNorm, linear, type Rng } from '@msmoe/core';
+import {
+  constantVariable,
+  dropout,
+  initVariable,
+  type LayerNormParams,
+  layerNorm,
+  layerNormParams,
+  linear,
+  type Rng,
+} from '@msmoe/core';
 import { ExpertBank, type MoELayer, moeLayer } from '@msmoe/experts';
 import {
   authorsLmRouterConfig,
@@ -11,11 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SpanAttention } from './attention.js';
 import { type LmConfig, type LmConfigInput, parseLmConfig, ruleOf } from './config.js';
 
-type Ln = { gamma: tf.Variable; beta: tf.Variable };
-const lnParams = (d: number): Ln => ({
-  gamma: constantVariable([d], 1),
-  beta: constantVariable([d], 0),
-});
+type Ln = LayerNormParams;
 
 type Sublayer =
   | { kind: 'attention'; attn: SpanAttention; ln: Ln; index: number }
@@ -74,7 +79,7 @@ export class MoELanguageModel {
         this.sublayers.push({
           kind: 'attention',
           attn: new SpanAttention(c.dModel, c.nHeads, c.span, rng),
-          ln: lnParams(c.dModel),
+          ln: layerNormParams(c.dModel),
           index: attnIndex++,
         });
       } else if (letter === 'f') {
@@ -86,7 +91,7 @@ export class MoELanguageModel {
           b1: constantVariable([c.dInner], 0),
           w2: lin(c.dInner, c.dModel),
           b2: constantVariable([c.dModel], 0),
-          ln: lnParams(c.dModel),
+          ln: layerNormParams(c.dModel),
         });
       } else {
         const routerConfig = {
@@ -107,12 +112,12 @@ export class MoELanguageModel {
             dropout: c.dropout,
           }),
           // Pre-LN of the MoE input in the paper structure; the reference structure's LayerNorms live in MoEUpdate.
-          ln: c.structure === 'paper' ? lnParams(c.dModel) : null,
+          ln: c.structure === 'paper' ? layerNormParams(c.dModel) : null,
           moeIndex: moeIndex++,
         });
       }
     }
-    this.finalLn = c.structure === 'paper' ? lnParams(c.dModel) : null;
+    this.finalLn = c.structure === 'paper' ? layerNormParams(c.dModel) : null;
   }
 
   /** Number of attention layers (caches). */

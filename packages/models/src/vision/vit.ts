@@ -2,7 +2,9 @@ import {
   constantVariable,
   dropout,
   initVariable,
+  type LayerNormParams,
   layerNorm,
+  layerNormParams,
   linear,
   parseOrThrow,
   type Rng,
@@ -105,11 +107,7 @@ export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'mo
   },
 };
 
-type Ln = { gamma: tf.Variable; beta: tf.Variable };
-const lnParams = (d: number): Ln => ({
-  gamma: constantVariable([d], 1),
-  beta: constantVariable([d], 0),
-});
+type Ln = LayerNormParams;
 type Block = {
   ln1: Ln;
   qkv: { W: tf.Variable; b: tf.Variable };
@@ -215,10 +213,10 @@ export class MoEVisionTransformer {
             return { W1: a.W, b1: a.b, W2: b.W, b2: b.b };
           })();
       this.blocks.push({
-        ln1: lnParams(c.dModel),
+        ln1: layerNormParams(c.dModel),
         qkv,
         proj,
-        ln2: lnParams(c.dModel),
+        ln2: layerNormParams(c.dModel),
         mlp,
         moe,
         moeIndex: isMoe ? moeIndex++ : -1,
@@ -229,7 +227,7 @@ export class MoEVisionTransformer {
       dModel: c.dModel,
       numLayers: Math.max(1, moeIndex),
     });
-    this.finalLn = lnParams(c.dModel);
+    this.finalLn = layerNormParams(c.dModel);
     this.head = lin(c.dModel, c.numClasses);
   }
 
