@@ -41,14 +41,9 @@ function tokenChoiceGrouped(
   options: ExpertForwardOptions,
 ): tf.Tensor2D {
   const { numTokens: N, numExperts: E, k } = r;
-  const counts = new Int32Array(E);
-  let total = 0;
-  for (let a = 0; a < N * k; a++) {
-    if (r.kept[a]) {
-      counts[r.expertIndexValues[a] as number]! += 1;
-      total++;
-    }
-  }
+  // Kept assignments per expert: the router's capacity pass already counted them.
+  const counts = r.stats.tokensPerExpert;
+  const total = counts.reduce((a, b) => a + b, 0);
   // Counting sort of kept assignments by expert.
   const offsets = new Int32Array(E);
   for (let e = 1; e < E; e++) offsets[e] = (offsets[e - 1] as number) + (counts[e - 1] as number);
@@ -65,7 +60,7 @@ function tokenChoiceGrouped(
   if (total === 0) return tf.zerosLike(x);
   const tokenIds = tf.tensor1d(tokens, 'int32');
   const xs = tf.gather(x, tokenIds) as tf.Tensor2D;
-  const ys = bank.forwardGrouped(xs, Array.from(counts), options);
+  const ys = bank.forwardGrouped(xs, counts, options);
   const gates = tf.gather(tf.reshape(r.gate, [N * k]), tf.tensor1d(perm, 'int32'));
   return tf.unsortedSegmentSum(tf.mul(ys, tf.expandDims(gates, 1)), tokenIds, N) as tf.Tensor2D;
 }
