@@ -74,6 +74,14 @@ describe('vocabulary', () => {
     expect(Vocabulary.fromJSON(v.toJSON()).tokens).toEqual(v.tokens);
   });
 
+  it('caps its size: the most frequent tokens, then <unk> for the rest', () => {
+    const v = Vocabulary.build(lines, { maxSize: 4 });
+    expect(v.tokens).toEqual([EOS, 'the', 'cat', UNK]);
+    expect(v.decode(v.encode(['the dog sat']))).toEqual(['the', UNK, UNK, EOS]);
+    expect(Vocabulary.build(lines, { maxSize: 50 }).size).toBe(6);
+    expect(() => Vocabulary.build(lines, { maxSize: 2 })).toThrow('maxSize must be an integer ≥ 3');
+  });
+
   it('has a character level', () => {
     expect(tokenizeLine(' ab  c ', 'char')).toEqual(['a', 'b', '▁', 'c']);
     const v = Vocabulary.build(['ab c'], { level: 'char' });

@@ -41,10 +41,14 @@ export class Vocabulary {
     return id;
   }
 
-  /** Builds a vocabulary from lines (for WikiText: all three splits, as the authors). */
+  /**
+   * Builds a vocabulary from lines (for WikiText: all three splits, as the authors). `maxSize`
+   * keeps `<eos>`, the `maxSize − 2` most frequent tokens and `<unk>` (which then stands for the
+   * rest): a smaller output softmax for CPU-sized runs.
+   */
   static build(
     lines: Iterable<string>,
-    options: { level?: TokenLevel; withUnk?: boolean } = {},
+    options: { level?: TokenLevel; withUnk?: boolean; maxSize?: number } = {},
   ): Vocabulary {
     const level = options.level ?? 'word';
     const counts = new Map<string, number>();
@@ -52,15 +56,21 @@ export class Vocabulary {
     for (const line of lines) for (const t of tokenizeLine(line, level)) bump(t);
     counts.delete(EOS);
     // Array.prototype.sort is stable: ties keep their first-appearance order.
-    const order = [EOS, ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([t]) => t)];
-    if (options.withUnk && !counts.has(UNK)) order.push(UNK);
+    let order = [EOS, ...[...counts.entries()].sort((a, b) => b[1] - a[1]).map(([t]) => t)];
+    const max = options.maxSize;
+    if (max !== undefined) {
+      if (!Number.isInteger(max) || max < 3)
+        throw new Error(`Vocabulary: maxSize must be an integer ≥ 3, got ${max}`);
+      if (order.length > max) order = [...order.slice(0, max - 1).filter((t) => t !== UNK), UNK];
+    }
+    if (options.withUnk && !order.includes(UNK)) order.push(UNK);
     return new Vocabulary(level, order);
   }
 
   /** Builds from all splits of a corpus. */
   static fromSplits(
     splits: TextSplits,
-    options: { level?: TokenLevel; withUnk?: boolean } = {},
+    options: { level?: TokenLevel; withUnk?: boolean; maxSize?: number } = {},
   ): Vocabulary {
     return Vocabulary.build([...splits.train, ...splits.valid, ...splits.test], options);
   }

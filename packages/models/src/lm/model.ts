@@ -35,6 +35,8 @@ export interface LmOutput {
   auxLoss: tf.Scalar;
   /** Routing of each MoE layer (for statistics). */
   routings: Routing[];
+  /** Hidden state `[B, M, d]` after each MoE layer's update (for output-norm statistics). */
+  moeOutputs: tf.Tensor3D[];
   /** Next caches, one per attention layer `[B, S, d]` (kept: dispose them with {@link disposeCaches}). */
   caches: tf.Tensor3D[];
 }
@@ -161,6 +163,7 @@ export class MoELanguageModel {
     ]) as tf.Tensor3D;
     let state: RuleState = this.update.init(h);
     const routings: Routing[] = [];
+    const moeOutputs: tf.Tensor3D[] = [];
     const newCaches: tf.Tensor3D[] = [];
     const ln = (t: tf.Tensor, p: Ln) => layerNorm(t, p.gamma, p.beta);
     const paper = c.structure === 'paper';
@@ -206,6 +209,7 @@ export class MoELanguageModel {
           x: tf.Tensor3D;
           state: RuleState;
         });
+        moeOutputs.push(h);
       }
     }
     if (this.finalLn) h = ln(h, this.finalLn) as tf.Tensor3D;
@@ -215,7 +219,13 @@ export class MoELanguageModel {
       this.outB as unknown as tf.Tensor1D,
     ) as tf.Tensor2D;
     const aux = routings.length > 0 ? tf.addN(routings.map((r) => r.auxLoss)) : tf.scalar(0);
-    return { logits, auxLoss: tf.mul(aux, c.auxWeight) as tf.Scalar, routings, caches: newCaches };
+    return {
+      logits,
+      auxLoss: tf.mul(aux, c.auxWeight) as tf.Scalar,
+      routings,
+      moeOutputs,
+      caches: newCaches,
+    };
   }
 
   /** Mean negative log-likelihood of `targets` under `logits` (full softmax, one gather per row). */

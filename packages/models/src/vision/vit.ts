@@ -259,7 +259,7 @@ export class MoEVisionTransformer {
     images: Float32Array,
     batchSize: number,
     options: { training?: boolean; rng?: Rng } = {},
-  ): { logits: tf.Tensor2D; auxLoss: tf.Scalar; routings: Routing[] } {
+  ): { logits: tf.Tensor2D; auxLoss: tf.Scalar; routings: Routing[]; moeOutputs: tf.Tensor3D[] } {
     const c = this.config;
     const { imageHeight: H, imageWidth: W, channels: C, patchSize: p } = c;
     if (images.length !== batchSize * H * W * C) {
@@ -279,6 +279,7 @@ export class MoEVisionTransformer {
     ) as tf.Tensor3D;
     let state: RuleState = this.update.init(x);
     const routings: Routing[] = [];
+    const moeOutputs: tf.Tensor3D[] = [];
     const ln = (t: tf.Tensor, l: Ln) => layerNorm(t, l.gamma, l.beta, 1e-6);
     for (const b of this.blocks) {
       x = tf.add(x, drop(this.attention(ln(x, b.ln1) as tf.Tensor3D, b))) as tf.Tensor3D;
@@ -293,6 +294,7 @@ export class MoEVisionTransformer {
           x: tf.Tensor3D;
           state: RuleState;
         });
+        moeOutputs.push(x);
       } else if (b.mlp) {
         const m = b.mlp;
         const g = activate(linear(ln(x, b.ln2), w2(m.W1), w1(m.b1)), 'gelu');
@@ -307,7 +309,7 @@ export class MoEVisionTransformer {
     const auxLoss = (
       routings.length ? tf.addN(routings.map((r) => r.auxLoss)) : tf.scalar(0)
     ) as tf.Scalar;
-    return { logits, auxLoss, routings };
+    return { logits, auxLoss, routings, moeOutputs };
   }
 
   /** All trainable weights by stable name. */

@@ -1,0 +1,69 @@
+import type { Rng } from '@msmoe/core';
+import type { Routing } from '@msmoe/router';
+import * as tf from '@tensorflow/tfjs';
+
+/** Per-micro-batch numbers a task reports from inside its loss (plain numbers, no tensors). */
+export interface TaskStats {
+  /** Mean negative log-likelihood of the batch. */
+  nll: number;
+  /** Weighted auxiliary router loss of the batch. */
+  aux: number;
+  /** Tokens (LM) or images (vision) in the batch. */
+  items: number;
+  /** Share of routed assignments each expert processed, one row per MoE layer. */
+  expertLoad: number[][];
+  /** Mean L2 norm per token of the hidden state after each MoE layer. */
+  outputNorm: number[];
+  /** Mean routing entropy per MoE layer (nats). */
+  routingEntropy: number[];
+  /** Assignments dropped by capacity, summed over MoE layers. */
+  droppedTokens: number;
+}
+
+/**
+ * What the {@link Trainer} trains: a model's variables, a deterministic batch at every data
+ * position (so a resumed run sees exactly the data an uninterrupted one would) and a loss. A task
+ * may carry state from batch to batch (the LM's attention caches); it is saved in checkpoints.
+ */
+export interface TrainTask {
+  /** `lm` or `vision` (for logs). */
+  readonly kind: string;
+  /** The model's trainable variables by stable name. */
+  variables(): Record<string, tf.Variable>;
+  /**
+   * Training loss (NLL + weighted auxiliary losses) on the batch at data position `position`,
+   * built inside the gradient tape. Calls `report` once with the batch's numbers.
+   */
+  loss(position: number, rng: Rng, report: (stats: TaskStats) => void): tf.Scalar;
+  /** State carried between batches (copies), for checkpoints. */
+  getState(): Record<string, tf.Tensor>;
+  /** Restores {@link TrainTask.getState}'s tensors (copied; the caller keeps ownership). */
+  setState(state: Record<string, tf.Tensor>): void;
+  /** Frees the carried state. */
+  dispose(): void;
+}
+
+/** Reads the per-layer routing numbers of a forward pass (call inside the tape; reads small tensors). */
+export function routingNumbers(
+  routings: Routing[],
+  moeOutputs: tf.Tensor3D[],
+): Pick<TaskStats, 'expertLoad' | 'outputNorm' | 'routingEntropy' | 'droppedTokens'> {
+  const expertLoad = routings.map((r) => {
+    const total = r.stats.tokensPerExpert.reduce((a, b) => a + b, 0);
+    return r.stats.tokensPerExpert.map((n) => (total > 0 ? n / total : 0));
+  });
+  const outputNorm = moeOutputs.map((h) =>
+    tf.tidy(() => tf.mean(tf.norm(h, 'euclidean', -1)).dataSync()[0] as number),
+  );
+  return {
+    expertLoad,
+    outputNorm,
+    routingEntropy: routings.map((r) => r.stats.entropy),
+    droppedTokens: routings.reduce((n, r) => n + r.stats.droppedTokens, 0),
+  };
+}
+
+/** First element of a scalar tensor as a number. */
+export function scalarValue(t: tf.Tensor): number {
+  return t.dataSync()[0] as number;
+}

@@ -1,0 +1,176 @@
+import { Rng } from '@msmoe/core';
+import {
+  batchify,
+  channelStats,
+  type ImageSet,
+  lmBatchCount,
+  lmBatches,
+  normalize,
+} from '@msmoe/datasets';
+import { MoELanguageModel, type MoEVisionTransformer } from '@msmoe/models';
+import * as tf from '@tensorflow/tfjs';
+import { routingNumbers, scalarValue, type TaskStats, type TrainTask } from './task.js';
+
+/**
+ * Language modelling on one token stream, as the authors: the stream is cut into B contiguous
+ * streams, blocks of M tokens are visited in order and the attention caches carry from block to
+ * block (reset at each epoch). Data position p is block `p mod blocks` of epoch `⌊p / blocks⌋`.
+ */
+export class LmTask implements TrainTask {
+  readonly kind = 'lm';
+  private readonly batched: { data: Int32Array; batchSize: number; length: number };
+  /** Blocks per epoch. */
+  readonly blocks: number;
+  private caches: tf.Tensor3D[];
+  // Caches replaced by a forward pass stay alive until the gradient has been taken.
+  private stale: tf.Tensor3D[] = [];
+
+  constructor(
+    readonly model: MoELanguageModel,
+    stream: Int32Array,
+    readonly batchSize: number,
+  ) {
+    this.batched = batchify(stream, batchSize);
+    this.blocks = lmBatchCount(this.batched, model.config.blockLength);
+    this.caches = model.initialCaches(batchSize);
+  }
+
+  variables(): Record<string, tf.Variable> {
+    return this.model.variables();
+  }
+
+  loss(position: number, rng: Rng, report: (stats: TaskStats) => void): tf.Scalar {
+    tf.dispose(this.stale);
+    this.stale = [];
+    const block = position % this.blocks;
+    if (block === 0) {
+      tf.dispose(this.caches);
+      this.caches = this.model.initialCaches(this.batchSize);
+    }
+    const batch = lmBatches(this.batched, this.model.config.blockLength, block).next()
+      .value as ReturnType<typeof lmBatches> extends Generator<infer B> ? B : never;
+    const out = this.model.forward(batch.input, this.batchSize, this.caches, {
+      training: true,
+      rng,
+    });
+    this.stale = this.caches;
+    this.caches = out.caches;
+    const nll = MoELanguageModel.nll(out.logits, batch.target);
+    report({
+      nll: scalarValue(nll),
+      aux: scalarValue(out.auxLoss),
+      items: batch.input.length,
+      ...routingNumbers(out.routings, out.moeOutputs),
+    });
+    return tf.add(nll, out.auxLoss) as tf.Scalar;
+  }
+
+  getState(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.caches.map((c, i) => [`cache.${i}`, tf.clone(c)]));
+  }
+
+  setState(state: Record<string, tf.Tensor>): void {
+    const next = this.caches.map((c, i) => {
+      const t = state[`cache.${i}`];
+      if (!t || t.shape.join() !== c.shape.join())
+        throw new Error(`LmTask state: "cache.${i}" is missing or has the wrong shape`);
+      return tf.keep(tf.clone(t)) as tf.Tensor3D;
+    });
+    this.dispose();
+    this.caches = next;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.caches, ...this.stale]);
+    this.caches = [];
+    this.stale = [];
+  }
+}
+
+/**
+ * Image classification: each epoch visits the training set in a fresh order drawn from
+ * `(seed, epoch)`, in batches of B (the last partial batch is dropped), images normalised with
+ * the training set's channel statistics. Data position p is batch `p mod batches` of epoch
+ * `⌊p / batches⌋`: stateless, so resuming only needs p.
+ */
+export class VisionTask implements TrainTask {
+  readonly kind = 'vision';
+  /** Batches per epoch. */
+  readonly batches: number;
+  /** Normalisation used for training (apply the same at evaluation). */
+  readonly stats: { mean: number[]; std: number[] };
+  private readonly images: Float32Array;
+  private order: { epoch: number; indices: number[] } = { epoch: -1, indices: [] };
+  private readonly imageSize: number;
+
+  constructor(
+    readonly model: MoEVisionTransformer,
+    private readonly train: ImageSet,
+    readonly batchSize: number,
+    private readonly seed = 0,
+  ) {
+    const c = model.config;
+    if (train.height !== c.imageHeight || train.width !== c.imageWidth)
+      throw new Error(
+        `VisionTask: images are ${train.height}×${train.width}, the model expects ${c.imageHeight}×${c.imageWidth}`,
+      );
+    if (train.channels !== c.channels)
+      throw new Error(
+        `VisionTask: images have ${train.channels} channels, the model expects ${c.channels}`,
+      );
+    this.batches = Math.floor(train.count / batchSize);
+    if (this.batches < 1)
+      throw new Error(`VisionTask: ${train.count} images are fewer than a batch of ${batchSize}`);
+    this.stats = channelStats(train);
+    this.images = normalize(train, this.stats);
+    this.imageSize = train.height * train.width * train.channels;
+  }
+
+  variables(): Record<string, tf.Variable> {
+    return this.model.variables();
+  }
+
+  /** Images and labels of the batch at a data position. */
+  batchAt(position: number): { images: Float32Array; labels: Int32Array } {
+    const epoch = Math.floor(position / this.batches);
+    if (this.order.epoch !== epoch) {
+      const indices = Array.from({ length: this.train.count }, (_, i) => i);
+      new Rng(this.seed).fork(`epoch-${epoch}`).shuffle(indices);
+      this.order = { epoch, indices };
+    }
+    const start = (position % this.batches) * this.batchSize;
+    const B = this.batchSize;
+    const images = new Float32Array(B * this.imageSize);
+    const labels = new Int32Array(B);
+    for (let b = 0; b < B; b++) {
+      const j = this.order.indices[start + b] as number;
+      images.set(
+        this.images.subarray(j * this.imageSize, (j + 1) * this.imageSize),
+        b * this.imageSize,
+      );
+      labels[b] = this.train.labels[j] as number;
+    }
+    return { images, labels };
+  }
+
+  loss(position: number, rng: Rng, report: (stats: TaskStats) => void): tf.Scalar {
+    const { images, labels } = this.batchAt(position);
+    const out = this.model.forward(images, this.batchSize, { training: true, rng });
+    const nll = MoELanguageModel.nll(out.logits, labels);
+    report({
+      nll: scalarValue(nll),
+      aux: scalarValue(out.auxLoss),
+      items: this.batchSize,
+      ...routingNumbers(out.routings, out.moeOutputs),
+    });
+    return tf.add(nll, out.auxLoss) as tf.Scalar;
+  }
+
+  getState(): Record<string, tf.Tensor> {
+    return {};
+  }
+
+  setState(): void {}
+
+  dispose(): void {}
+}

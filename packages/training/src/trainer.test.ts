@@ -1,0 +1,207 @@
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, initBackend, Rng } from '@msmoe/core';
+import { MoELanguageModel } from '@msmoe/models';
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, CheckpointStore } from './checkpoint.js';
+import { evaluateLm } from './evaluate.js';
+import type { AnomalyEvent, StepEvent } from './events.js';
+import type { TrainTask } from './task.js';
+import { LmTask } from './tasks.js';
+import { patternStream, smallLm, V } from './testing/fixture.js';
+import { type TrainConfigInput, Trainer } from './trainer.js';
+
+// Exact resume is asserted on the cpu backend (its kernels are deterministic and sequential).
+beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
+
+const config = smallLm;
+const stream = patternStream;
+const data = stream(4 * 8 * 12 + 1, 3); // 12 blocks per epoch at B = 4: resume crosses epochs
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'msmoe-train-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function setup(
+  over: Partial<TrainConfigInput> = {},
+  initSeed = 1,
+  wrap?: (t: TrainTask) => TrainTask,
+  evaluate?: (model: MoELanguageModel) => Record<string, number>,
+) {
+  const model = new MoELanguageModel(config, new Rng(initSeed));
+  const task = new LmTask(model, data, 4);
+  const trainer = new Trainer(
+    wrap ? wrap(task) : task,
+    { steps: 100, lr: 3e-3, warmup: 10, checkpointEvery: 20, keepCheckpoints: 2, seed: 7, ...over },
+    { checkpoints: dir, ...(evaluate ? { evaluate: () => evaluate(model) } : {}) },
+  );
+  return { model, task, trainer };
+}
+
+function losses(trainer: Trainer): Map<number, number> {
+  const out = new Map<number, number>();
+  trainer.on('step', (e) => out.set(e.step, e.loss));
+  return out;
+}
+
+describe('Trainer', () => {
+  it('resumes exactly: stopped at step 60 and resumed reaches the loss of an uninterrupted run at step 100', async () => {
+    const a = setup();
+    const la = losses(a.trainer);
+    const full = await a.trainer.run();
+    expect(full.step).toBe(100);
+    a.trainer.dispose();
+    a.model.dispose();
+    await rm(dir, { recursive: true, force: true });
+
+    const b = setup();
+    const stop = new AbortController();
+    b.trainer.on('step', (e) => {
+      if (e.step === 60) stop.abort();
+    });
+    const first = await b.trainer.run({ signal: stop.signal });
+    expect(first).toMatchObject({ step: 60, stopped: true });
+    b.trainer.dispose();
+    b.model.dispose();
+    // A fresh process: other initial weights, everything must come from the checkpoint.
+    const c = setup({}, 99);
+    expect(await c.trainer.restore()).toBe(60);
+    const lc = losses(c.trainer);
+    const rest = await c.trainer.run();
+    expect(rest).toMatchObject({ step: 100, stopped: false, position: 100 });
+    const diff = Math.abs((lc.get(100) as number) - (la.get(100) as number));
+    console.log(
+      `loss at step 100: uninterrupted ${la.get(100)}, resumed ${lc.get(100)}, |Δ| ${diff}`,
+    );
+    expect(diff).toBeLessThanOrEqual(1e-6);
+    expect(la.get(100)).toBeLessThan((la.get(1) as number) * 0.8);
+    // Only the last K = 2 checkpoints are kept.
+    expect((await c.trainer.store?.list())?.map((x) => x.step)).toEqual([100, 80]);
+    c.trainer.dispose();
+    c.model.dispose();
+  }, 120_000);
+
+  it('a truncated checkpoint gives a clear error and the previous one is used', async () => {
+    const a = setup({ steps: 40 });
+    await a.trainer.run();
+    a.trainer.dispose();
+    a.model.dispose();
+    const store = new CheckpointStore(dir, 2);
+    const [latest] = await store.list();
+    expect(latest?.step).toBe(40);
+    const bytes = await readFile(latest?.path as string);
+    await truncate(latest?.path as string, Math.floor(bytes.length / 2));
+    await expect(CheckpointStore.load(latest?.path as string)).rejects.toThrow(CheckpointError);
+    await expect(CheckpointStore.load(latest?.path as string)).rejects.toThrow(
+      /step-00000040\.safetensors is unreadable/,
+    );
+    const b = setup({ steps: 40 }, 5);
+    const anomalies: AnomalyEvent[] = [];
+    b.trainer.on('anomaly', (e) => anomalies.push(e));
+    expect(await b.trainer.restore()).toBe(20);
+    expect(anomalies).toHaveLength(1);
+    expect(anomalies[0]?.kind).toBe('bad-checkpoint');
+    expect(anomalies[0]?.message).toMatch(/step-00000040.*using the previous checkpoint/);
+    // A flipped byte in the tensor data is caught by the checksum.
+    const prev = (await store.list())[1]?.path as string;
+    const raw = await readFile(prev);
+    raw.writeUInt8((raw[raw.length - 3] as number) ^ 0xff, raw.length - 3);
+    await writeFile(prev, raw);
+    await expect(CheckpointStore.load(prev)).rejects.toThrow(/checksum mismatch/);
+    b.trainer.dispose();
+    b.model.dispose();
+  }, 60_000);
+
+  it('skips a step with a non-finite loss, logs it, and rolls back when they repeat', async () => {
+    const poisoned = new Set([7, 30, 31, 32]);
+    const { model, trainer } = setup({ steps: 40, checkpointEvery: 10 }, 1, (t) => ({
+      ...t,
+      kind: t.kind,
+      variables: () => t.variables(),
+      getState: () => t.getState(),
+      setState: (s) => t.setState(s),
+      dispose: () => t.dispose(),
+      loss: (p, rng, report) => {
+        const l = t.loss(p, rng, report);
+        return poisoned.has(p) ? (tf.mul(l, Number.NaN) as tf.Scalar) : l;
+      },
+    }));
+    const anomalies: AnomalyEvent[] = [];
+    trainer.on('anomaly', (e) => anomalies.push(e));
+    const steps: StepEvent[] = [];
+    trainer.on('step', (e) => steps.push(e));
+    const result = await trainer.run();
+    expect(result.step).toBe(40);
+    expect(result.skipped).toBe(4);
+    expect(result.rollbacks).toBe(1);
+    expect(anomalies.map((a) => a.kind)).toEqual([
+      'non-finite',
+      'non-finite',
+      'non-finite',
+      'non-finite',
+      'rollback',
+    ]);
+    expect(anomalies[0]?.message).toMatch(/non-finite loss at data position 7: update 8 skipped/);
+    expect(anomalies[4]?.message).toMatch(/rolled back to the checkpoint of step 20/);
+    expect(steps.filter((s) => s.skipped)).toHaveLength(4);
+    for (const v of Object.values(model.variables()))
+      expect(tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0])).toBe(1);
+    trainer.dispose();
+    model.dispose();
+  }, 60_000);
+
+  it('evaluates on its schedule and keeps the evaluations in the checkpoint', async () => {
+    const valid = stream(4 * 8 * 3 + 1, 8);
+    const { model, trainer } = setup(
+      { steps: 20, evalEvery: 10, checkpointEvery: 10 },
+      1,
+      undefined,
+      (m) => ({ perplexity: evaluateLm(m, valid, { batchSize: 4 }).perplexity }),
+    );
+    const result = await trainer.run();
+    expect(result.evals.map((e) => e.step)).toEqual([10, 20]);
+    expect(result.evals[1]?.metrics.perplexity).toBeLessThan(
+      result.evals[0]?.metrics.perplexity as number,
+    );
+    const again = setup({ steps: 20 }, 3);
+    await again.trainer.restore();
+    const r2 = await again.trainer.run();
+    expect(r2.evals).toEqual(result.evals);
+    for (const x of [trainer, again.trainer]) x.dispose();
+    model.dispose();
+    again.model.dispose();
+  }, 60_000);
+
+  it('rejects a bad config naming the field', () => {
+    const model = new MoELanguageModel(config, new Rng(0));
+    const task = new LmTask(model, data, 4);
+    expect(() => new Trainer(task, { steps: 10, schedule: 'linear' as 'cosine' })).toThrow(
+      ConfigError,
+    );
+    expect(() => new Trainer(task, { steps: 0 })).toThrow(/steps/);
+    expect(() => new Trainer(task, { steps: 5, lr: 1, clips: 1 } as TrainConfigInput)).toThrow(
+      /clips/,
+    );
+    task.dispose();
+    model.dispose();
+  });
+});
+
+describe('evaluateLm', () => {
+  it('gives perplexity V for a model with zero output weights, over every token', () => {
+    const model = new MoELanguageModel({ ...config, dropout: 0 }, new Rng(0));
+    const vars = model.variables();
+    vars['out.weight']?.assign(tf.zerosLike(vars['out.weight'] as tf.Tensor));
+    vars['out.bias']?.assign(tf.zerosLike(vars['out.bias'] as tf.Tensor));
+    const s = stream(4 * 30 + 1, 2);
+    const e = evaluateLm(model, s, { batchSize: 4 });
+    expect(e.perplexity).toBeCloseTo(V, 4);
+    expect(e.tokens).toBe(4 * 29); // every token but each stream's last is a target
+    model.dispose();
+  });
+});

@@ -1,0 +1,380 @@
+import { parseOrThrow, Rng } from '@msmoe/core';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { CheckpointStore, disposeCheckpoint } from './checkpoint.js';
+import { clipByGlobalNorm } from './clip.js';
+import { Emitter, type EvalEvent, type TrainerEvents } from './events.js';
+import { AdamOptimizer, optimizerConfigSchema } from './optimizer.js';
+import { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
+import type { TaskStats, TrainTask } from './task.js';
+
+/** Learning-rate schedule after warm-up. */
+export type ScheduleKind = 'constant' | 'cosine';
+// Typed as plain ZodType so the API docs show the union, not zod's internal enum object.
+const scheduleSchema: z.ZodType<ScheduleKind> = z.enum(['constant', 'cosine']);
+
+/** Training configuration (validated; every field has a default except `steps`). */
+export const trainConfigSchema = z
+  .object({
+    /** Optimiser updates to run. */
+    steps: z.number().int().positive(),
+    /** Peak learning rate. */
+    lr: z.number().positive().default(1e-3),
+    /** Linear warm-up updates. */
+    warmup: z.number().int().min(0).default(0),
+    /** `constant` after warm-up (the authors) or `cosine` decay to `minLr` at `steps`. */
+    schedule: scheduleSchema.default('constant'),
+    minLr: z.number().min(0).default(0),
+    /** Global gradient-norm clip (0: off). */
+    clip: z.number().min(0).default(1),
+    /** Micro-batches whose gradients are averaged into one update. */
+    accumulation: z.number().int().positive().default(1),
+    optimizer: optimizerConfigSchema.default({
+      type: 'adam',
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0,
+    }),
+    /** Checkpoint every N updates (0: only when stopped and at the end). */
+    checkpointEvery: z.number().int().min(0).default(0),
+    /** Checkpoints kept on disk. */
+    keepCheckpoints: z.number().int().positive().default(3),
+    /** Emit routing/stability statistics every N updates. */
+    statsEvery: z.number().int().positive().default(10),
+    /** Run the evaluation callback every N updates (0: only at the end). */
+    evalEvery: z.number().int().min(0).default(0),
+    /** Consecutive non-finite steps (skipped) before rolling back to the last checkpoint. */
+    maxNonFinite: z.number().int().positive().default(3),
+    /** Roll-backs allowed before the run fails. */
+    maxRollbacks: z.number().int().min(0).default(3),
+    /** Seed of the training random stream (dropout, router noise). */
+    seed: z.number().int().default(0),
+  })
+  .strict();
+
+/** Validated training configuration. */
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+/** Training configuration as written by a user. */
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/** The run diverged: non-finite steps kept coming after every allowed roll-back. */
+export class TrainingDivergedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** How a {@link Trainer.run} ended. */
+export interface TrainResult {
+  /** Updates applied. */
+  step: number;
+  /** Data position reached. */
+  position: number;
+  /** True when stopped by the abort signal before `steps`. */
+  stopped: boolean;
+  /** Loss of the last applied step (NaN when none). */
+  lastLoss: number;
+  /** Steps skipped for non-finite values, and roll-backs, over the whole run (resumes included). */
+  skipped: number;
+  rollbacks: number;
+  /** Every evaluation so far (resumes included). */
+  evals: EvalEvent[];
+}
+
+/** Options of a {@link Trainer}. */
+export interface TrainerOptions {
+  /** Checkpoint folder (or store). Without it nothing is written and roll-back is impossible. */
+  checkpoints?: string | CheckpointStore;
+  /** Evaluation, called every `evalEvery` updates and at the end; returns named metrics. */
+  evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
+}
+
+interface RunMetrics {
+  evals: EvalEvent[];
+  skipped: number;
+  rollbacks: number;
+  lastLoss: number;
+}
+
+/**
+ * The training loop: Adam/AdamW with a warm-up schedule, gradient accumulation, global-norm
+ * clipping, a guard that skips non-finite steps and rolls back to the last checkpoint when they
+ * repeat, periodic checkpoints (weights, optimiser, RNG, data position, task state, metrics) from
+ * which {@link Trainer.restore} continues exactly, and typed events (`step`, `stats`, `eval`,
+ * `checkpoint`, `anomaly`) for observers. Memory stays flat: every step's tensors are freed.
+ */
+export class Trainer extends Emitter<TrainerEvents> {
+  readonly config: TrainConfig;
+  readonly optimizer: AdamOptimizer;
+  readonly store: CheckpointStore | null;
+  /** Updates applied. */
+  step = 0;
+  /** Micro-batches consumed. */
+  position = 0;
+  private rng: Rng;
+  private readonly schedule: Schedule;
+  private metrics: RunMetrics = { evals: [], skipped: 0, rollbacks: 0, lastLoss: Number.NaN };
+  private lastCheckpointStep = -1;
+
+  constructor(
+    readonly task: TrainTask,
+    config: TrainConfigInput,
+    private readonly options: TrainerOptions = {},
+  ) {
+    super();
+    this.config = parseOrThrow(trainConfigSchema, config, 'training config');
+    const c = this.config;
+    this.optimizer = new AdamOptimizer(c.optimizer);
+    this.rng = new Rng(c.seed).fork('train');
+    this.schedule =
+      c.schedule === 'cosine'
+        ? warmupCosine(c.lr, c.warmup, Math.max(c.steps, c.warmup + 1), c.minLr)
+        : warmupConstant(c.lr, c.warmup);
+    const cp = options.checkpoints;
+    this.store =
+      cp === undefined
+        ? null
+        : typeof cp === 'string'
+          ? new CheckpointStore(cp, c.keepCheckpoints)
+          : cp;
+  }
+
+  /**
+   * Loads the newest readable checkpoint (unreadable ones are reported as `bad-checkpoint` and
+   * skipped). Returns the step restored, or null when there was none.
+   */
+  async restore(): Promise<number | null> {
+    if (!this.store) return null;
+    const content = await this.store.loadLatest((path, err) =>
+      this.emit('anomaly', {
+        step: this.step,
+        position: this.position,
+        kind: 'bad-checkpoint',
+        message: `${err.message}; using the previous checkpoint`,
+      }),
+    );
+    if (!content) return null;
+    try {
+      const vars = this.task.variables();
+      const missing = Object.keys(vars).filter((n) => !content.model[n]);
+      if (missing.length)
+        throw new Error(
+          `checkpoint step ${content.step} does not match the model: missing ${missing.slice(0, 3).join(', ')}`,
+        );
+      for (const [n, v] of Object.entries(vars)) v.assign(content.model[n] as tf.Tensor);
+      this.optimizer.setState(content.optimizer);
+      this.task.setState(content.task);
+      this.rng = Rng.fromState(content.rng);
+      this.step = content.step;
+      this.position = content.position;
+      this.metrics = content.metrics as RunMetrics;
+      this.lastCheckpointStep = content.step;
+      return content.step;
+    } finally {
+      disposeCheckpoint(content);
+    }
+  }
+
+  /** Writes a checkpoint of the current state now (no-op without a store). */
+  async checkpoint(): Promise<string | null> {
+    if (!this.store) return null;
+    const optimizer = this.optimizer.getState();
+    const task = this.task.getState();
+    try {
+      const path = await this.store.save({
+        step: this.step,
+        position: this.position,
+        rng: this.rng.getState(),
+        metrics: this.metrics,
+        model: this.task.variables(),
+        optimizer,
+        task,
+      });
+      this.lastCheckpointStep = this.step;
+      this.emit('checkpoint', { step: this.step, path });
+      return path;
+    } finally {
+      tf.dispose([...Object.values(optimizer), ...Object.values(task)]);
+    }
+  }
+
+  /** Runs until `steps` updates (or the signal aborts: a checkpoint is written, `stopped` is true). */
+  async run(options: { signal?: AbortSignal } = {}): Promise<TrainResult> {
+    const c = this.config;
+    let consecutive = 0;
+    let stopped = false;
+    while (this.step < c.steps) {
+      if (options.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      const { finite, stats } = this.trainStep();
+      if (finite) {
+        consecutive = 0;
+        if (this.step % c.statsEvery === 0 && stats) this.emitStats(stats);
+        if (this.options.evaluate && c.evalEvery > 0 && this.step % c.evalEvery === 0)
+          await this.runEval();
+        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) await this.checkpoint();
+        continue;
+      }
+      consecutive += 1;
+      if (consecutive >= c.maxNonFinite) {
+        consecutive = 0;
+        await this.rollback();
+      }
+      // Let signal handlers and observers run between steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (!stopped && this.options.evaluate && this.metrics.evals.at(-1)?.step !== this.step)
+      await this.runEval();
+    if (this.lastCheckpointStep !== this.step) await this.checkpoint();
+    return {
+      step: this.step,
+      position: this.position,
+      stopped,
+      lastLoss: this.metrics.lastLoss,
+      skipped: this.metrics.skipped,
+      rollbacks: this.metrics.rollbacks,
+      evals: [...this.metrics.evals],
+    };
+  }
+
+  private trainStep(): { finite: boolean; stats: TaskStats | null } {
+    const c = this.config;
+    const t0 = performance.now();
+    const vars = this.task.variables();
+    const byTfName = new Map(Object.entries(vars).map(([n, v]) => [v.name, n]));
+    const list = Object.values(vars);
+    let loss = 0;
+    let nll = 0;
+    let aux = 0;
+    let items = 0;
+    let last: TaskStats | null = null;
+    let sum: Record<string, tf.Tensor> = {};
+    for (let a = 0; a < c.accumulation; a++) {
+      const position = this.position + a;
+      const { value, grads } = tf.variableGrads(
+        () =>
+          this.task.loss(position, this.rng, (s) => {
+            last = s;
+          }),
+        list,
+      );
+      loss += value.dataSync()[0] as number;
+      value.dispose();
+      const s = last as TaskStats | null;
+      if (s) {
+        nll += s.nll;
+        aux += s.aux;
+        items += s.items;
+      }
+      for (const [tfName, g] of Object.entries(grads)) {
+        const name = byTfName.get(tfName) as string;
+        const prev = sum[name];
+        if (prev) {
+          sum[name] = tf.add(prev, g);
+          prev.dispose();
+          g.dispose();
+        } else sum[name] = g;
+      }
+    }
+    this.position += c.accumulation;
+    const A = c.accumulation;
+    if (A > 1) {
+      const scaled = Object.fromEntries(
+        Object.entries(sum).map(([n, g]) => [n, tf.div(g, A)] as const),
+      );
+      tf.dispose(Object.values(sum));
+      sum = scaled;
+    }
+    loss /= A;
+    const { grads, norm } = clipByGlobalNorm(sum, c.clip > 0 ? c.clip : Number.POSITIVE_INFINITY);
+    tf.dispose(Object.values(sum));
+    const finite = Number.isFinite(loss) && Number.isFinite(norm);
+    const lr = this.schedule(this.step);
+    if (finite) {
+      this.optimizer.apply(vars, grads, lr);
+      this.step += 1;
+      this.metrics.lastLoss = loss;
+    } else {
+      this.metrics.skipped += 1;
+      this.emit('anomaly', {
+        step: this.step,
+        position: this.position,
+        kind: 'non-finite',
+        message: `non-finite ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} at data position ${this.position - A}: update ${this.step + 1} skipped`,
+      });
+    }
+    tf.dispose(Object.values(grads));
+    const ms = performance.now() - t0;
+    this.emit('step', {
+      step: this.step,
+      position: this.position,
+      loss,
+      nll: nll / A,
+      aux: aux / A,
+      gradNorm: norm,
+      lr,
+      itemsPerSec: (items / ms) * 1000,
+      ms,
+      skipped: !finite,
+    });
+    return { finite, stats: last };
+  }
+
+  private emitStats(s: TaskStats): void {
+    const coefficients: Record<string, number[]> = {};
+    for (const [n, v] of Object.entries(this.task.variables()))
+      if (n.startsWith('update.') && v.size <= 64)
+        coefficients[n.slice('update.'.length)] = Array.from(v.dataSync());
+    this.emit('stats', {
+      step: this.step,
+      expertLoad: s.expertLoad,
+      outputNorm: s.outputNorm,
+      routingEntropy: s.routingEntropy,
+      droppedTokens: s.droppedTokens,
+      coefficients,
+    });
+  }
+
+  private async runEval(): Promise<void> {
+    const evaluate = this.options.evaluate;
+    if (!evaluate) return;
+    const event = { step: this.step, metrics: await evaluate(this.step) };
+    this.metrics.evals.push(event);
+    this.emit('eval', event);
+  }
+
+  private async rollback(): Promise<void> {
+    const c = this.config;
+    this.metrics.rollbacks += 1;
+    const count = this.metrics.rollbacks;
+    if (count > c.maxRollbacks)
+      throw new TrainingDivergedError(
+        `training diverged: ${c.maxNonFinite} consecutive non-finite steps after ${c.maxRollbacks} roll-backs (data position ${this.position})`,
+      );
+    const position = this.position;
+    const metrics = this.metrics;
+    const restored = await this.restore();
+    // Keep moving through the data (the batches that failed are not replayed) and keep the counters.
+    this.position = position;
+    this.metrics = { ...this.metrics, skipped: metrics.skipped, rollbacks: count };
+    this.emit('anomaly', {
+      step: this.step,
+      position,
+      kind: 'rollback',
+      message:
+        restored === null
+          ? `${c.maxNonFinite} consecutive non-finite steps and no checkpoint to roll back to: continuing`
+          : `${c.maxNonFinite} consecutive non-finite steps: rolled back to the checkpoint of step ${restored}`,
+    });
+  }
+
+  /** Frees the optimiser state and the task's carried state. */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.task.dispose();
+  }
+}
