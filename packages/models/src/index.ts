@@ -26,5 +26,6 @@ export {
   type VitMoEKind,
   type VitStructure,
   vitConfigSchema,
+  vitPresetConfig,
 } from './vision/vit.js';
 export { type HasWeights, loadWeights, saveWeights } from './weights.js';

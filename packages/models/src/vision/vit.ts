@@ -107,6 +107,21 @@ export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'mo
   },
 };
 
+/** A ViT preset as a full config, with the class count, MoE kind and optional overrides. */
+export function vitPresetConfig(
+  name: string,
+  numClasses: number,
+  moe: VitMoEKind = 'vmoe',
+  overrides: Partial<VitConfigInput> = {},
+): VitConfigInput {
+  const p = VIT_PRESETS[name];
+  if (!p)
+    throw new Error(
+      `model preset: unknown "${name}"; allowed: ${Object.keys(VIT_PRESETS).join(', ')}`,
+    );
+  return { ...p, numClasses, moe, ...overrides };
+}
+
 type Ln = LayerNormParams;
 type Block = {
   ln1: Ln;

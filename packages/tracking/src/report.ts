@@ -1,0 +1,271 @@
+import type { MetricRecord, RunData } from './run.js';
+import { mean, std, summarize } from './stats.js';
+import { barChart, esc, fmt, type LineSeries, lineChart, PALETTE } from './svg.js';
+
+/** Runs of one variant (same `config.variant`, different seeds). */
+export interface VariantRuns {
+  variant: string;
+  runs: RunData[];
+}
+
+/** Groups runs by `config.variant` (or the folder name), keeping first-seen order. */
+export function groupByVariant(runs: RunData[]): VariantRuns[] {
+  const groups = new Map<string, RunData[]>();
+  for (const r of runs) {
+    const v = String(r.config.variant ?? r.config.name ?? r.dir.split(/[\\/]/).pop());
+    groups.set(v, [...(groups.get(v) ?? []), r]);
+  }
+  return [...groups].map(([variant, rs]) => ({ variant, runs: rs }));
+}
+
+type Rec<K extends MetricRecord['kind']> = Extract<MetricRecord, { kind: K }>;
+const recordsOf = <K extends MetricRecord['kind']>(r: RunData, kind: K) =>
+  r.metrics.filter((m) => m.kind === kind) as Rec<K>[];
+
+/** Mean line and min–max band over seeds of a per-step value, thinned to ≤ 300 points. */
+function seedBand(
+  runs: RunData[],
+  pick: (r: RunData) => [number, number][],
+): Omit<LineSeries, 'name'> {
+  const bySteps = new Map<number, number[]>();
+  for (const r of runs)
+    for (const [x, y] of pick(r))
+      if (Number.isFinite(y)) bySteps.set(x, [...(bySteps.get(x) ?? []), y]);
+  let steps = [...bySteps.keys()].sort((a, b) => a - b);
+  const stride = Math.max(1, Math.ceil(steps.length / 300));
+  steps = steps.filter((_, i) => i % stride === 0 || i === steps.length - 1);
+  const points = steps.map((s) => [s, mean(bySteps.get(s) as number[])] as [number, number]);
+  const band =
+    runs.length > 1
+      ? steps.map((s) => {
+          const v = bySteps.get(s) as number[];
+          return [s, Math.min(...v), Math.max(...v)] as [number, number, number];
+        })
+      : undefined;
+  return band ? { points, band } : { points };
+}
+
+/** Flattens nested config objects to dotted keys. */
+function flatten(
+  o: unknown,
+  prefix = '',
+  out: Record<string, string> = {},
+): Record<string, string> {
+  if (o && typeof o === 'object' && !Array.isArray(o)) {
+    for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out[prefix] = JSON.stringify(o);
+  return out;
+}
+
+/** Eval metric pairs present as `clean` and `attacked` in eval.json, per variant, over seeds. */
+function cleanVsAttacked(groups: VariantRuns[]): string[] {
+  const names = new Set<string>();
+  for (const g of groups)
+    for (const r of g.runs) {
+      const c = r.eval?.clean as Record<string, number> | undefined;
+      const a = r.eval?.attacked as Record<string, number> | undefined;
+      if (c && a) for (const k of Object.keys(c)) if (k in a) names.add(k);
+    }
+  return [...names].map((metric) => {
+    const stat = (side: 'clean' | 'attacked') =>
+      groups.map((g) =>
+        g.runs
+          .map((r) => (r.eval?.[side] as Record<string, number> | undefined)?.[metric])
+          .filter((v): v is number => typeof v === 'number'),
+      );
+    const clean = stat('clean');
+    const attacked = stat('attacked');
+    return barChart({
+      title: `${metric}: clean vs attacked (mean ± std over seeds)`,
+      yLabel: metric,
+      categories: groups.map((g) => g.variant),
+      series: [
+        { name: 'clean', values: clean.map(mean), errors: clean.map(std), color: PALETTE[0] },
+        {
+          name: 'attacked',
+          values: attacked.map(mean),
+          errors: attacked.map(std),
+          color: PALETTE[1],
+        },
+      ],
+    });
+  });
+}
+
+/** The per-variant expert-load charts: share of tokens per expert (sorted) per MoE layer, last stats. */
+function expertLoadCharts(groups: VariantRuns[]): string[] {
+  return groups.flatMap((g) => {
+    const last = g.runs.map((r) => recordsOf(r, 'stats').at(-1)).filter((s) => s !== undefined);
+    const loads = last
+      .map((s) => s.expertLoad as number[][] | undefined)
+      .filter((l) => l?.length) as number[][][];
+    if (!loads.length) return [];
+    const layers = (loads[0] as number[][]).length;
+    const E = ((loads[0] as number[][])[0] as number[]).length;
+    const series = Array.from({ length: layers }, (_, l) => {
+      // Sort each seed's shares descending (expert ids are arbitrary), then average over seeds.
+      const sorted = loads.map((ld) => [...((ld[l] as number[]) ?? [])].sort((a, b) => b - a));
+      return {
+        name: `layer ${l + 1}`,
+        values: Array.from({ length: E }, (_, e) => mean(sorted.map((s) => s[e] as number))),
+      };
+    });
+    return [
+      barChart({
+        title: `${g.variant}: share of tokens per expert (sorted), per MoE layer`,
+        yLabel: 'share of routed tokens',
+        xLabel: 'experts, most loaded first',
+        categories: Array.from({ length: E }, (_, e) => `#${e + 1}`),
+        series,
+      }),
+    ];
+  });
+}
+
+/** Options of {@link renderReport}. */
+export interface ReportOptions {
+  title?: string;
+  /** Re-fetch the page every `refreshSeconds` (the dashboard's live view). */
+  refreshSeconds?: number;
+  /** Extra HTML (e.g. the A/B table) placed after the summary. */
+  extraHtml?: string;
+}
+
+/**
+ * One self-contained HTML page (inline CSS and SVG; opens offline) for a set of runs: a summary
+ * table per variant, training loss and validation curves with seed bands, clean vs attacked bars,
+ * expert load per layer, routing change, gradient-norm trace, learnable coefficients over training
+ * and the hyperparameters that differ between variants.
+ */
+export function renderReport(runs: RunData[], options: ReportOptions = {}): string {
+  const groups = groupByVariant(runs);
+  const title = options.title ?? 'msmoe report';
+  const line = (t: string, y: string, pick: (r: RunData) => [number, number][], logY = false) =>
+    lineChart({
+      title: t,
+      xLabel: 'step',
+      yLabel: y,
+      logY,
+      series: groups.map((g, i) => ({
+        name: g.variant,
+        color: PALETTE[i % PALETTE.length],
+        ...seedBand(g.runs, pick),
+      })),
+    });
+  const charts: string[] = [];
+  charts.push(
+    line('Training loss (mean, band = min–max over seeds)', 'loss', (r) =>
+      recordsOf(r, 'step').map((m) => [m.step, m.loss as number]),
+    ),
+  );
+  const evalNames = new Set<string>();
+  for (const r of runs)
+    for (const e of recordsOf(r, 'eval')) for (const k of Object.keys(e.metrics)) evalNames.add(k);
+  for (const k of [...evalNames].sort())
+    charts.push(
+      line(
+        `Evaluation: ${k}`,
+        k,
+        (r) => recordsOf(r, 'eval').map((e) => [e.step, e.metrics[k] as number]),
+        /perplexity/i.test(k),
+      ),
+    );
+  charts.push(...cleanVsAttacked(groups));
+  charts.push(...expertLoadCharts(groups));
+  charts.push(
+    line(
+      'Gradient norm (before clipping)',
+      '‖g‖',
+      (r) => recordsOf(r, 'step').map((m) => [m.step, m.gradNorm as number]),
+      true,
+    ),
+  );
+  // Learnable coefficients: one chart per coefficient name, a line per variant.
+  const coefNames = new Set<string>();
+  for (const r of runs)
+    for (const s of recordsOf(r, 'stats'))
+      for (const k of Object.keys((s.coefficients as Record<string, number[]>) ?? {}))
+        coefNames.add(k);
+  for (const k of [...coefNames].sort())
+    charts.push(
+      line(`Update-rule coefficient ${k} (mean over layers)`, k, (r) =>
+        recordsOf(r, 'stats')
+          .filter((s) => (s.coefficients as Record<string, number[]>)?.[k])
+          .map((s) => [s.step, mean((s.coefficients as Record<string, number[]>)[k] as number[])]),
+      ),
+    );
+
+  // Summary table.
+  const evalKeys = new Set<string>();
+  for (const r of runs)
+    for (const side of ['clean', 'attacked'])
+      for (const k of Object.keys((r.eval?.[side] as object) ?? {})) evalKeys.add(`${side}.${k}`);
+  const cell = (xs: number[]) => {
+    if (!xs.length) return '–';
+    const s = summarize(xs);
+    return xs.length > 1 ? `${fmt(s.mean)} ± ${fmt(s.std)}` : fmt(s.mean);
+  };
+  const headers = ['variant', 'runs', 'steps', 'final loss', ...evalKeys];
+  const rows = groups.map((g) => {
+    const finals = g.runs
+      .map((r) => recordsOf(r, 'step').at(-1)?.loss as number)
+      .filter(Number.isFinite);
+    const steps = g.runs.map((r) => recordsOf(r, 'step').at(-1)?.step ?? 0);
+    return [
+      esc(g.variant),
+      String(g.runs.length),
+      String(Math.max(0, ...steps)),
+      cell(finals),
+      ...[...evalKeys].map((k) => {
+        const [side, name] = [k.slice(0, k.indexOf('.')), k.slice(k.indexOf('.') + 1)];
+        return cell(
+          g.runs
+            .map((r) => (r.eval?.[side] as Record<string, number> | undefined)?.[name])
+            .filter((v): v is number => typeof v === 'number'),
+        );
+      }),
+    ];
+  });
+  const table = `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+  // Hyperparameters that differ between variants.
+  const flat = groups.map((g) => flatten(g.runs[0]?.config ?? {}));
+  const skip = /^(seed|name|variant|dir|out|createdAt|runDir)$|\.seed$/;
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter(
+    (k) => !skip.test(k) && new Set(flat.map((f) => f[k])).size > 1,
+  );
+  const diff = keys.length
+    ? `<table><thead><tr><th>hyperparameter</th>${groups.map((g) => `<th>${esc(g.variant)}</th>`).join('')}</tr></thead><tbody>${keys
+        .map(
+          (k) =>
+            `<tr><td>${esc(k)}</td>${flat.map((f) => `<td>${esc(f[k] ?? '–')}</td>`).join('')}</tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '<p>No hyperparameter differs between the variants.</p>';
+
+  const refresh = options.refreshSeconds
+    ? `<script>setInterval(async()=>{try{const r=await fetch(location.href,{cache:'no-store'});const t=await r.text();const d=new DOMParser().parseFromString(t,'text/html');const y=scrollY;document.body.innerHTML=d.body.innerHTML;scrollTo(0,y);}catch(e){}},${options.refreshSeconds * 1000});</script>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;background:#fff}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
+th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee;background:#fff;max-width:100%;height:auto}
+.meta{color:#666;font-size:12px}
+</style></head><body>
+<h1>${esc(title)}</h1>
+<p class="meta">${runs.length} run(s), ${groups.length} variant(s); generated ${esc(new Date().toISOString())}${options.refreshSeconds ? ` · live, refreshing every ${options.refreshSeconds} s` : ''}</p>
+<h2>Summary</h2>${table}
+${options.extraHtml ?? ''}
+<h2>Charts</h2><div class="charts">${charts.join('\n')}</div>
+<h2>Hyperparameters that differ</h2>${diff}
+${refresh}
+</body></html>
+`;
+}

@@ -1,0 +1,158 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32c, maskedCrc32c } from './crc32c.js';
+import { renderReport } from './report.js';
+import { findRuns, RunWriter, readRun } from './run.js';
+import { summarize, tQuantile, tTwoSidedP, welch } from './stats.js';
+import { frameRecord, readRecords, readTfEvents } from './tfevents.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'msmoe-track-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe('CRC-32C and TFRecord framing', () => {
+  it('matches the standard check values', () => {
+    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+    expect(crc32c(new Uint8Array(32))).toBe(0x8a9136aa); // RFC 3720 B.4: 32 bytes of zeros
+    expect(maskedCrc32c(new Uint8Array(0))).toBe((((0 >>> 15) | (0 << 17)) + 0xa282ead8) >>> 0);
+  });
+
+  it('frames and reads records back; a flipped byte is a CRC error naming the offset', () => {
+    const a = frameRecord(new Uint8Array([1, 2, 3]));
+    const b = frameRecord(new Uint8Array([4, 5]));
+    const file = new Uint8Array([...a, ...b]);
+    expect(readRecords(file).map((r) => Array.from(r))).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    const bad = file.slice();
+    bad[a.length + 12] = (bad[a.length + 12] as number) ^ 0xff;
+    expect(() => readRecords(bad)).toThrow(`bad data CRC at byte ${a.length}`);
+    expect(() => readRecords(file.slice(0, file.length - 2))).toThrow('truncated record');
+  });
+});
+
+describe('run folders', () => {
+  it('writes config, metrics.jsonl, TensorBoard events (valid CRCs, scalars, hparams) and eval.json', async () => {
+    const run = join(dir, 'run-a');
+    const w = await RunWriter.create(
+      run,
+      { name: 'a', variant: 'SMoE', lr: 0.001 },
+      { lr: 0.001, rule: 'residual' },
+    );
+    for (let s = 1; s <= 3; s++)
+      w.log({ kind: 'step', step: s, time: Date.now(), loss: 5 - s, gradNorm: 1 });
+    w.log({ kind: 'eval', step: 3, time: Date.now(), metrics: { perplexity: 42 } });
+    await w.writeEval({ clean: { perplexity: 42 }, attacked: { perplexity: 50 } });
+    const files = await readdir(run);
+    const events = files.find((f) => f.startsWith('events.out.tfevents.'));
+    expect(events).toBeDefined();
+    const tb = readTfEvents(join(run, events as string));
+    expect(tb.fileVersion).toBe('brain.Event:2');
+    expect(tb.hparams).toEqual({ lr: 0.001, rule: 'residual' });
+    expect(tb.scalars.filter((s) => s.tag === 'train/loss').map((s) => [s.step, s.value])).toEqual([
+      [1, 4],
+      [2, 3],
+      [3, 2],
+    ]);
+    expect(tb.scalars.find((s) => s.tag === 'eval/perplexity')?.value).toBe(42);
+    // A torn last line (crash mid-write) is ignored when reading back.
+    await writeFile(
+      join(run, 'metrics.jsonl'),
+      `${await readFile(join(run, 'metrics.jsonl'), 'utf8')}{"kind":"st`,
+    );
+    const data = readRun(run);
+    expect(data.config.variant).toBe('SMoE');
+    expect(data.metrics).toHaveLength(4);
+    expect(data.eval).toEqual({ clean: { perplexity: 42 }, attacked: { perplexity: 50 } });
+    expect(findRuns(dir)).toEqual([run]);
+    expect(() => readRun(dir)).toThrow('no config.json');
+  });
+});
+
+describe('statistics', () => {
+  it('t quantiles and p-values match the tables', () => {
+    expect(tQuantile(0.95, 2)).toBeCloseTo(4.303, 3);
+    expect(tQuantile(0.95, 10)).toBeCloseTo(2.228, 3);
+    expect(tTwoSidedP(2.228, 10)).toBeCloseTo(0.05, 3);
+    const s = summarize([1, 2, 3]);
+    expect(s.mean).toBe(2);
+    expect(s.std).toBe(1);
+    expect(s.ci95[1] - 2).toBeCloseTo(4.303 / Math.sqrt(3), 3);
+  });
+
+  it("Welch's test separates different means and not equal ones", () => {
+    expect(welch([1, 1.1, 0.9, 1.05], [2, 2.1, 1.9, 2.05]).p).toBeLessThan(0.001);
+    expect(welch([1, 2, 3], [1.1, 2.1, 2.9]).p).toBeGreaterThan(0.5);
+    // Reference (scipy.stats.ttest_ind(equal_var=False)): t = -2.4495, df = 4, p = 0.0705.
+    const r = welch([1, 2, 3], [3, 4, 5]);
+    expect(r.t).toBeCloseTo(-2.4495, 3);
+    expect(r.df).toBeCloseTo(4, 6);
+    expect(r.p).toBeCloseTo(0.0705, 3);
+  });
+});
+
+describe('report', () => {
+  it('renders every chart kind into one offline page', async () => {
+    for (const [variant, seeds, mu] of [
+      ['SMoE', [0, 1], null],
+      ['MomentumSMoE', [0, 1], 0.7],
+    ] as const) {
+      for (const seed of seeds) {
+        const w = await RunWriter.create(join(dir, `${variant}-s${seed}`), {
+          variant,
+          seed,
+          model: { architecture: mu ? 'smsm' : 'sgsg' },
+        });
+        for (let s = 1; s <= 20; s++)
+          w.log({
+            kind: 'step',
+            step: s,
+            time: 0,
+            loss: 6 - s * 0.1 - seed * 0.05,
+            gradNorm: 1 + s / 10,
+          });
+        w.log({
+          kind: 'stats',
+          step: 20,
+          time: 0,
+          expertLoad: [
+            [0.4, 0.3, 0.2, 0.1],
+            [0.25, 0.25, 0.25, 0.25],
+          ],
+          coefficients: mu ? { mu: [mu, mu] } : {},
+        });
+        w.log({
+          kind: 'eval',
+          step: 10,
+          time: 0,
+          metrics: { 'valid perplexity': 300, routingChange: 0.3 },
+        });
+        w.log({
+          kind: 'eval',
+          step: 20,
+          time: 0,
+          metrics: { 'valid perplexity': 200, routingChange: 0.1 },
+        });
+        await w.writeEval({
+          clean: { perplexity: 200 + seed },
+          attacked: { perplexity: 260 + seed },
+        });
+      }
+    }
+    const html = renderReport(findRuns(dir).map(readRun), { title: 'A/B' });
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // offline, no scripts unless live
+    const charts = html.match(/<svg class="chart"/g) ?? [];
+    // loss, 2 eval curves, clean-vs-attacked, 2 expert-load, grad norm, mu
+    expect(charts).toHaveLength(8);
+    expect(html.match(/class="band"/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(html).toMatch(
+      /<td>model\.architecture<\/td><td>&#34;smsm&#34;<\/td><td>&#34;sgsg&#34;<\/td>/,
+    );
+    expect(html).toMatch(/SMoE<\/td><td>2<\/td><td>20<\/td>/);
+    expect(renderReport([], { refreshSeconds: 5 })).toMatch(/<script>setInterval/);
+  });
+});
