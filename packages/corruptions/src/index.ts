@@ -49,7 +49,13 @@ export {
   warpInverse,
 } from './image/mnist-c.js';
 export { blur3, canny, distanceTransform, equalizeHist, filter2dU8 } from './image/opencv.js';
-export { encodePng, type PreviewOptions, preview, previewGrid } from './image/preview.js';
+export {
+  encodePng,
+  type PreviewOptions,
+  preview,
+  previewGrid,
+  tileImages,
+} from './image/preview.js';
 export {
   affineFromPoints,
   type Boundary,

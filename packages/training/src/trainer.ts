@@ -211,6 +211,8 @@ export class Trainer extends Emitter<TrainerEvents> {
         break;
       }
       const { finite, stats } = this.trainStep();
+      // Let signal handlers (Ctrl-C → abort) and observers run between steps.
+      await new Promise((r) => setImmediate(r));
       if (finite) {
         consecutive = 0;
         if (this.step % c.statsEvery === 0 && stats) this.emitStats(stats);
@@ -224,8 +226,6 @@ export class Trainer extends Emitter<TrainerEvents> {
         consecutive = 0;
         await this.rollback();
       }
-      // Let signal handlers and observers run between steps.
-      await new Promise((r) => setImmediate(r));
     }
     if (!stopped && this.options.evaluate && this.metrics.evals.at(-1)?.step !== this.step)
       await this.runEval();

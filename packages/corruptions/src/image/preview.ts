@@ -27,12 +27,33 @@ export interface PreviewOptions {
 export function previewGrid(img: Image, options: PreviewOptions = {}): Image {
   checkImage(img, 'preview image');
   const rows = options.corruptions ?? CORRUPTIONS;
+  return tileImages(
+    rows.map((name) => [
+      img,
+      ...[1, 2, 3, 4, 5].map((s) =>
+        corrupt(img, name, s, { seed: options.seed, profile: options.profile }),
+      ),
+    ]),
+    options,
+  );
+}
+
+/**
+ * Lays out rows of images (any sizes up to the first one's) as one RGB grid with white gaps,
+ * each cell scaled by nearest neighbour (gray inputs shown as gray RGB).
+ */
+export function tileImages(
+  rows: readonly (readonly Image[])[],
+  options: { gap?: number; scale?: number } = {},
+): Image {
+  const first = rows[0]?.[0];
+  if (!first) throw new Error('tileImages: no images');
   const gap = options.gap ?? 2;
   const k = options.scale ?? 1;
   if (!(k > 0)) throw new Error(`preview: scale must be > 0, got ${k}`);
-  const h = math.max(1, math.round(img.height * k));
-  const w = math.max(1, math.round(img.width * k));
-  const cols = 6;
+  const h = math.max(1, math.round(first.height * k));
+  const w = math.max(1, math.round(first.width * k));
+  const cols = math.max(...rows.map((r) => r.length));
   const H = rows.length * h + (rows.length + 1) * gap;
   const W = cols * w + (cols + 1) * gap;
   const data = new Float32Array(H * W * 3).fill(255);
@@ -49,10 +70,11 @@ export function previewGrid(img: Image, options: PreviewOptions = {}): Image {
           data[dst + ch] = cell.data[src + (cell.channels >= 3 ? ch : 0)] as number;
       }
   };
-  rows.forEach((name, r) => {
-    put(img, r, 0);
-    for (let s = 1; s <= 5; s++)
-      put(corrupt(img, name, s, { seed: options.seed, profile: options.profile }), r, s);
+  rows.forEach((row, r) => {
+    row.forEach((cell, c) => {
+      checkImage(cell, 'tile');
+      put(cell, r, c);
+    });
   });
   return { data, height: H, width: W, channels: 3 };
 }

@@ -1,0 +1,207 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRun, readTfEvents } from '@msmoe/tracking';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const MAIN = join(ROOT, 'apps', 'trainer', 'src', 'main.ts');
+// As `npm run msmoe`: one process (the tsx CLI wrapper would put a second one in front of the signals).
+const NODE_ARGS = ['--import', 'tsx', '--conditions=@msmoe/source', MAIN];
+/** A CPU-cheap run: tiny preset shrunk, a 300-word vocabulary, short evaluations. */
+const SMALL = [
+  '--batch-size',
+  '4',
+  '--set',
+  'data.vocabSize=300',
+  'model.overrides.dModel=16',
+  'model.overrides.dInner=16',
+  'model.overrides.blockLength=8',
+  'model.overrides.span=8',
+  'eval.blocks=2',
+  'eval.finalBlocks=3',
+  'eval.batchSize=4',
+];
+
+function msmoe(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [...NODE_ARGS, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 240_000,
+  });
+}
+
+let out: string;
+beforeEach(() => {
+  out = mkdtempSync(join(tmpdir(), 'msmoe-cli-'));
+});
+afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+describe('msmoe CLI errors', () => {
+  it.each([
+    [
+      ['train', '--preset', 'huge'],
+      /^msmoe: config: model\.preset: unknown preset for task sotu; allowed: tiny, mini, small, medium, large, glam-medium \(got "huge"\)$/,
+    ],
+    [['train', '--set', 'train.lrr=1'], /^msmoe: config: train\.lrr: unknown field$/],
+    [['train', '--set', 'train.lr=-1'], /^msmoe: config: train\.lr: .*(got -1)/],
+    [
+      ['train', '--rule', 'nesterov'],
+      /^msmoe: rule: "nesterov" is not a rule; allowed: g\|residual\|SMoE/,
+    ],
+    [
+      ['train', '--task', 'wikitext', '--set', 'data.folder=/no/such/folder'],
+      /^msmoe: data\.folder: \/no\/such\/folder does not exist$/,
+    ],
+    [
+      ['train', '--config', '/no/such.yaml'],
+      /^msmoe: config file \/no\/such\.yaml: cannot be read/,
+    ],
+    [
+      ['train', '--backend', 'gpu'],
+      /argument 'gpu' is invalid\. Allowed choices are auto, wasm, cpu, tensorflow, tensorflow-gpu/,
+    ],
+  ])(
+    '%j → one line, exit 2, nothing written',
+    (args, message) => {
+      const r = msmoe([...args, '--out', out, '--quiet']);
+      expect(r.status).toBe(2);
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l && !l.startsWith('(run with'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(readdirSync(out)).toEqual([]);
+    },
+    60_000,
+  );
+
+  it('--help works for every command', () => {
+    for (const cmd of ['train', 'eval', 'compare', 'report', 'dashboard', 'data', 'corrupt']) {
+      const r = msmoe([cmd, '--help']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: msmoe ${cmd}`, 'm'));
+    }
+  }, 120_000);
+});
+
+/** Waits until a predicate holds (polling), or fails after `ms`. */
+async function until(pred: () => boolean, ms: number): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((r) => child.on('exit', (code) => r(code)));
+}
+
+describe('msmoe train', () => {
+  it('SIGINT writes a checkpoint; --resume reaches the final loss of an uninterrupted run (cpu)', async () => {
+    const args = [
+      'train',
+      '--steps',
+      '40',
+      '--backend',
+      'cpu',
+      '--quiet',
+      ...SMALL,
+      'eval.every=20',
+    ];
+    const full = msmoe([...args, '--out', join(out, 'a')]);
+    expect(full.status).toBe(0);
+    const a = readRun(join(out, 'a', 'SMoE-s0'));
+    // TensorBoard events parse back, every record's CRC valid, with the logged losses.
+    const ev = readdirSync(a.dir).find((f) => f.startsWith('events.out.tfevents.')) as string;
+    const tb = readTfEvents(join(a.dir, ev));
+    expect(tb.scalars.filter((s) => s.tag === 'train/loss')).toHaveLength(40);
+    expect(tb.hparams.variant).toBe('SMoE');
+
+    const runDir = join(out, 'b', 'SMoE-s0');
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args, '--out', join(out, 'b')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    const steps = () =>
+      existsSync(join(runDir, 'metrics.jsonl'))
+        ? readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"kind":"step"')).length
+        : 0;
+    await until(() => steps() >= 12, 120_000);
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(130);
+    expect(stderr).toMatch(/SIGINT: writing a checkpoint and stopping/);
+    const cps = readdirSync(join(runDir, 'checkpoints'));
+    expect(cps).toHaveLength(1);
+    const stoppedAt = Number(/step-(\d+)/.exec(cps[0] as string)?.[1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(12);
+    expect(stoppedAt).toBeLessThan(40);
+    expect(existsSync(join(runDir, 'eval.json'))).toBe(false);
+
+    const resumed = msmoe(['train', '--resume', runDir, '--backend', 'cpu', '--quiet']);
+    expect(resumed.status).toBe(0);
+    const b = readRun(runDir);
+    const fa = a.eval?.finalLoss as number;
+    const fb = b.eval?.finalLoss as number;
+    console.log(`final loss: uninterrupted ${fa}, interrupted at ${stoppedAt} and resumed ${fb}`);
+    expect(Math.abs(fa - fb)).toBeLessThanOrEqual(1e-6);
+    // One step record per step, none doubled by the resume.
+    expect(b.metrics.filter((m) => m.kind === 'step').map((m) => m.step)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    expect((b.eval?.clean as { perplexity: number }).perplexity).toBeCloseTo(
+      (a.eval?.clean as { perplexity: number }).perplexity,
+      3,
+    );
+  }, 300_000);
+});
+
+describe('msmoe compare and report', () => {
+  it('2 variants × 2 seeds: the table, compare.json and a report with every chart', () => {
+    const r = msmoe([
+      'compare',
+      '--variants',
+      'g,m',
+      '--seeds',
+      '2',
+      '--steps',
+      '12',
+      '--out',
+      out,
+      '--quiet',
+      ...SMALL,
+      'eval.every=6',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/compare SMoE vs MomentumSMoE on sotu \(tiny\), 2 seeds × 12 steps/);
+    expect(r.stdout).toMatch(/clean perplexity.*SMoE.*baseline/);
+    expect(r.stdout).toMatch(/attacked − clean perplexity.*MomentumSMoE/);
+    const report = /report: (.*report\.html)/.exec(r.stdout)?.[1] as string;
+    const html = readFileSync(report, 'utf8');
+    expect(html.match(/<svg class="chart"/g)?.length).toBeGreaterThanOrEqual(7);
+    expect(html).toMatch(/A\/B comparison/);
+    const study = join(report, '..');
+    const json = JSON.parse(readFileSync(join(study, 'compare.json'), 'utf8'));
+    expect(new Set(json.rows.map((x: { variant: string }) => x.variant))).toEqual(
+      new Set(['SMoE', 'MomentumSMoE']),
+    );
+    expect(
+      readdirSync(study)
+        .filter((d) => d.endsWith('-s0') || d.endsWith('-s1'))
+        .sort(),
+    ).toEqual(['MomentumSMoE-s0', 'MomentumSMoE-s1', 'SMoE-s0', 'SMoE-s1']);
+    // msmoe report over the study folder writes the same kind of page.
+    const again = msmoe(['report', study, '--out', join(out, 'r.html')]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/report of 4 run\(s\)/);
+  }, 300_000);
+});

@@ -1,0 +1,514 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { type BackendName, ConfigError, initBackend } from '@msmoe/core';
+import {
+  CORRUPTIONS,
+  type CorruptionName,
+  encodePng,
+  MNIST_C_CORRUPTIONS,
+  type MnistCCorruption,
+  tileImages,
+} from '@msmoe/corruptions';
+import {
+  CIFAR10_CARD,
+  DatasetError,
+  describe,
+  FASHION_MNIST_CARD,
+  loadIdxDataset,
+  loadMnist,
+  MNIST_CARD,
+  SOTU_CARD,
+  WIKITEXT103_CARD,
+} from '@msmoe/datasets';
+import { loadWeights, type MoELanguageModel } from '@msmoe/models';
+import { findRuns, readRun, renderReport } from '@msmoe/tracking';
+import { CheckpointStore } from '@msmoe/training';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { err as errColors, out as outColors } from './colors.js';
+import { compare, formatTable } from './compare.js';
+import {
+  merge,
+  parseRule,
+  parseRunConfig,
+  type RuleLetter,
+  type RunConfig,
+  readConfigFile,
+  VARIANT_NAMES,
+} from './config.js';
+import { loadTaskData } from './data.js';
+import { createReporter } from './progress.js';
+import { buildModel, finalEvaluation, RunError, trainRun } from './run.js';
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+let exitCode: number = 0;
+/** Records an action's exit code (commander does not keep action results). */
+function done(code: number): void {
+  exitCode = code;
+}
+
+const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n))
+    throw new InvalidArgumentError(`${name} must be an integer, got "${v}"`);
+  return n;
+};
+const float = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${v}"`);
+  return n;
+};
+
+/** `--set a.b=value` pairs into a nested object (values parsed as JSON when they can be). */
+function sets(pairs: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new ConfigError(`--set ${p}: expected key=value (e.g. train.lr=0.001)`, p);
+    const keys = p.slice(0, eq).split('.');
+    let value: unknown = p.slice(eq + 1);
+    try {
+      value = JSON.parse(value as string);
+    } catch {
+      // a plain string
+    }
+    let o = out;
+    keys.slice(0, -1).forEach((k) => {
+      o[k] = (o[k] as Record<string, unknown>) ?? {};
+      o = o[k] as Record<string, unknown>;
+    });
+    o[keys.at(-1) as string] = value;
+  }
+  return out;
+}
+
+interface CommonFlags {
+  config?: string;
+  task?: string;
+  preset?: string;
+  rule?: string;
+  steps?: number;
+  lr?: number;
+  batchSize?: number;
+  seed?: number;
+  name?: string;
+  set?: string[];
+}
+
+/** The run config from a file, then flags, then `--set` (later wins), validated. */
+function configFrom(flags: CommonFlags, defaults: Record<string, unknown> = {}): RunConfig {
+  const file = flags.config ? readConfigFile(flags.config) : {};
+  const fromFlags: Record<string, unknown> = {
+    task: flags.task,
+    name: flags.name,
+    seed: flags.seed,
+    batchSize: flags.batchSize,
+    model: { preset: flags.preset, rule: flags.rule ? parseRule(flags.rule) : undefined },
+    train: { steps: flags.steps, lr: flags.lr },
+  };
+  const merged = merge(defaults, file, fromFlags, sets(flags.set));
+  // A train section without steps gets the default.
+  const train = merged.train as Record<string, unknown>;
+  if (train.steps === undefined) train.steps = 300;
+  return parseRunConfig(merged);
+}
+
+async function chooseBackend(name: string, quiet: boolean): Promise<string> {
+  const choice = await initBackend(
+    name === 'auto' ? {} : { prefer: name as BackendName, fallback: false },
+  );
+  if (!quiet) console.log(outColors.dim(`backend: ${choice.name} (${choice.reason})`));
+  return choice.name;
+}
+
+/** Turns SIGINT/SIGTERM into an abort (a checkpoint is written); a second signal exits at once. */
+function interrupts(): { signal: AbortSignal; dispose: () => void } {
+  const ctrl = new AbortController();
+  const handler = (sig: NodeJS.Signals) => {
+    if (ctrl.signal.aborted) process.exit(EXIT.interrupted);
+    console.error(
+      errColors.yellow(`\n${sig}: writing a checkpoint and stopping (again to quit now)…`),
+    );
+    ctrl.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: ctrl.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+const CARDS = {
+  sotu: SOTU_CARD,
+  'wikitext-103': WIKITEXT103_CARD,
+  mnist: MNIST_CARD,
+  'fashion-mnist': FASHION_MNIST_CARD,
+  cifar10: CIFAR10_CARD,
+};
+
+function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'run config, JSON or YAML (flags override it)')
+    .option('--task <task>', 'sotu | wikitext | mnist | mnist-c | fashion-mnist')
+    .option(
+      '--preset <name>',
+      'model preset (LM: tiny, mini, small, …; ViT: mnist-tiny, cifar-tiny)',
+    )
+    .option('--steps <n>', 'optimiser updates', int('--steps'))
+    .option('--lr <x>', 'peak learning rate', float('--lr'))
+    .option('--batch-size <n>', 'streams (LM) or images (ViT) per micro-batch', int('--batch-size'))
+    .option(
+      '--set <key=value...>',
+      'any config field, e.g. --set train.warmup=50 data.vocabSize=5000',
+    )
+    .option('--out <folder>', 'folder of run folders', 'runs')
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'),
+    )
+    .option('-q, --quiet', 'no progress bar: one line per evaluation (CI logs)', false);
+}
+
+/** Builds the `msmoe` program. */
+export function buildProgram(): Command {
+  const program = new Command('msmoe')
+    .description('Sparse Mixture-of-Experts with momentum: train, compare, report')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  addRunFlags(
+    program
+      .command('train')
+      .description('train one model (Ctrl-C writes a checkpoint; --resume continues)')
+      .option('--rule <rule>', 'g|SMoE, m|MomentumSMoE, a|AdamSMoE, r|robust')
+      .option('--seed <n>', 'seed', int('--seed'))
+      .option('--name <name>', 'run folder name (default <variant>-s<seed>)')
+      .option('--resume <run>', 'continue a run folder from its newest readable checkpoint'),
+  ).action(async (flags) => {
+    const config = flags.resume ? parseRunConfig({ train: { steps: 1 } }) : configFrom(flags);
+    const backend = await chooseBackend(flags.backend, flags.quiet);
+    const stop = interrupts();
+    try {
+      const r = await trainRun(config, {
+        out: flags.out,
+        resume: flags.resume,
+        reporter: createReporter(flags.quiet),
+        signal: stop.signal,
+        backend,
+      });
+      if (r.stopped) return done(EXIT.interrupted);
+      console.log(`run ${r.dir}: ${r.step} steps, final loss ${r.finalLoss.toFixed(4)}`);
+      console.log(JSON.stringify({ clean: r.eval?.clean, attacked: r.eval?.attacked }));
+      return done(EXIT.ok);
+    } finally {
+      stop.dispose();
+    }
+  });
+
+  program
+    .command('eval <run>')
+    .description(
+      "evaluate a run's model on the clean and attacked/corrupted test data (writes eval.json)",
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'),
+    )
+    .action(async (run: string, flags) => {
+      const data = readRun(run);
+      const c = parseRunConfig(
+        Object.fromEntries(
+          Object.entries(data.config).filter(
+            ([k]) => !['backend', 'modelConfig', 'parameters', 'vocabulary'].includes(k),
+          ),
+        ),
+      );
+      await chooseBackend(flags.backend, false);
+      const taskData = await loadTaskData(c, join(run, '..', '.cache'));
+      const model = buildModel(c, taskData);
+      try {
+        const weights = join(run, 'model.safetensors');
+        if (existsSync(weights)) await loadWeights(weights, model as MoELanguageModel);
+        else {
+          const cp = await new CheckpointStore(join(run, 'checkpoints')).loadLatest();
+          if (!cp) throw new RunError(`${run}: no model.safetensors and no readable checkpoint`);
+          for (const [n, v] of Object.entries(model.variables())) v.assign(cp.model[n] as never);
+        }
+        let vision = null;
+        if (taskData.kind === 'image') {
+          const { VisionTask } = await import('@msmoe/training');
+          vision = new VisionTask(model as never, taskData.dataset.train, c.batchSize, c.seed);
+        }
+        const result = finalEvaluation(c, taskData, model, vision);
+        writeFileSync(join(run, 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
+        console.log(JSON.stringify(result, null, 2));
+      } finally {
+        model.dispose();
+      }
+      return done(EXIT.ok);
+    });
+
+  addRunFlags(
+    program
+      .command('compare')
+      .description(
+        'A/B study: the same model, data and seeds with different update rules; table + report.html',
+      )
+      .option('--variants <list>', 'rules to compare, first is the baseline', 'g,m,a,r')
+      .option('--seeds <n>', 'seeds per variant', int('--seeds'))
+      .option(
+        '--quick',
+        'a short study (fewer steps, 2 seeds) for a first look, ≤ 3 minutes on 2 cores',
+        false,
+      ),
+  ).action(async (flags) => {
+    const quick = flags.quick as boolean;
+    const task = (flags.task as string | undefined) ?? 'sotu';
+    const image = task !== 'sotu' && task !== 'wikitext';
+    const defaults = quick
+      ? image
+        ? {
+            task,
+            batchSize: 64,
+            train: { steps: 150, lr: 2e-3, warmup: 20 },
+            eval: { every: 50, blocks: 2 },
+            data: { corruptedLimit: 500 },
+          }
+        : {
+            task,
+            train: { steps: 80, lr: 3e-3, warmup: 10 },
+            eval: { every: 40, blocks: 5, finalBlocks: 20 },
+          }
+      : image
+        ? {
+            task,
+            batchSize: 64,
+            train: { steps: 600, lr: 2e-3, warmup: 50, schedule: 'cosine' },
+            eval: { every: 200, blocks: 4 },
+            data: { corruptedLimit: 1000 },
+          }
+        : {
+            task,
+            train: { steps: 250, lr: 3e-3, warmup: 20 },
+            eval: { every: 50, blocks: 10, finalBlocks: 50 },
+          };
+    const base = configFrom(flags, defaults);
+    const variants = String(flags.variants)
+      .split(',')
+      .map((v) => parseRule(v.trim())) as RuleLetter[];
+    const seeds = Array.from({ length: flags.seeds ?? (quick ? 2 : 3) }, (_, i) => base.seed + i);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const out = join(flags.out, `compare-${base.task}-${stamp}`);
+    const backend = await chooseBackend(flags.backend, flags.quiet);
+    console.log(
+      `compare ${variants.map((l) => VARIANT_NAMES[l]).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps → ${out}`,
+    );
+    const stop = interrupts();
+    try {
+      const r = await compare({
+        base,
+        variants,
+        seeds,
+        out,
+        reporter: createReporter(flags.quiet),
+        signal: stop.signal,
+        backend,
+      });
+      if (r.stopped) return done(EXIT.interrupted);
+      if (flags.quiet) console.log(formatTable(r.rows));
+      console.log(`\nreport: ${resolve(r.report as string)}`);
+      return done(EXIT.ok);
+    } finally {
+      stop.dispose();
+    }
+  });
+
+  program
+    .command('report <runs...>')
+    .description('write one self-contained report.html for run folders (or folders of runs)')
+    .option('-o, --out <file>', 'output file', 'report.html')
+    .option('--title <text>', 'page title', 'msmoe report')
+    .action((runs: string[], flags) => {
+      const dirs = runs.flatMap((r) => {
+        if (!existsSync(r)) throw new RunError(`report: ${r} does not exist`);
+        return findRuns(r);
+      });
+      if (!dirs.length)
+        throw new RunError(`report: no run folder (with config.json) under ${runs.join(', ')}`);
+      writeFileSync(flags.out, renderReport(dirs.map(readRun), { title: flags.title }));
+      console.log(`report of ${dirs.length} run(s): ${resolve(flags.out)}`);
+      return done(EXIT.ok);
+    });
+
+  program
+    .command('dashboard <folder>')
+    .description(
+      'serve the live report of a folder of runs on 127.0.0.1 (refreshes while runs train)',
+    )
+    .option('-p, --port <n>', 'port (0: any free port)', int('--port'), 6006)
+    .option('--refresh <s>', 'seconds between refreshes', int('--refresh'), 5)
+    .action(async (folder: string, flags) => {
+      if (!existsSync(folder)) throw new RunError(`dashboard: ${folder} does not exist`);
+      const server = createServer((req, res) => {
+        if (req.url !== '/' && req.url !== '/index.html') {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+          return;
+        }
+        try {
+          const html = renderReport(findRuns(folder).map(readRun), {
+            title: `msmoe dashboard: ${folder}`,
+            refreshSeconds: flags.refresh,
+          });
+          res
+            .writeHead(200, {
+              'content-type': 'text/html; charset=utf-8',
+              'cache-control': 'no-store',
+            })
+            .end(html);
+        } catch (err) {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(String((err as Error).message));
+        }
+      });
+      await new Promise<void>((r) => server.listen(flags.port, '127.0.0.1', r));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : flags.port;
+      console.log(`dashboard: http://127.0.0.1:${port}/ (Ctrl-C to stop)`);
+      await new Promise<void>((r) => {
+        const close = () => server.close(() => r());
+        process.once('SIGINT', close);
+        process.once('SIGTERM', close);
+      });
+      return done(EXIT.ok);
+    });
+
+  const data = program.command('data').description('datasets: list, describe, preview');
+  data
+    .command('list')
+    .description('datasets msmoe reads')
+    .action(() => {
+      for (const [name, card] of Object.entries(CARDS))
+        console.log(`${outColors.bold(name.padEnd(14))} ${card.description}`);
+      return done(EXIT.ok);
+    });
+  data
+    .command('describe <name>')
+    .description('the dataset card: source, licence, size, splits, notes')
+    .action((name: string) => {
+      const card = CARDS[name as keyof typeof CARDS];
+      if (!card)
+        throw new DatasetError(
+          `data: unknown dataset "${name}"; allowed: ${Object.keys(CARDS).join(', ')}`,
+        );
+      console.log(describe(card));
+      return done(EXIT.ok);
+    });
+  data
+    .command('preview <name>')
+    .description('a PNG grid of the first test images (mnist, fashion-mnist)')
+    .option('-o, --out <file>', 'PNG file', 'preview.png')
+    .option('-n, --count <n>', 'images', int('--count'), 16)
+    .option('--folder <dir>', 'Fashion-MNIST IDX folder')
+    .action(async (name: string, flags) => {
+      if (name !== 'mnist' && name !== 'fashion-mnist')
+        throw new DatasetError(
+          `data preview: "${name}" has no images to preview; allowed: mnist, fashion-mnist`,
+        );
+      const ds = name === 'mnist' ? await loadMnist() : await loadIdxDataset(flags.folder);
+      const set = ds.test;
+      const size = set.height * set.width * set.channels;
+      const imgs = Array.from({ length: Math.min(flags.count, set.count) }, (_, i) => ({
+        data: set.images.slice(i * size, (i + 1) * size),
+        height: set.height,
+        width: set.width,
+        channels: set.channels,
+      }));
+      writeFileSync(flags.out, encodePng(tileImages([imgs], { scale: 2 })));
+      console.log(`${imgs.length} ${name} test images: ${resolve(flags.out)}`);
+      return done(EXIT.ok);
+    });
+
+  program
+    .command('corrupt')
+    .description(
+      'preview corruptions on MNIST digits: one row per corruption, one column per severity',
+    )
+    .option(
+      '--corruption <names>',
+      `comma-separated (MNIST-C: ${MNIST_C_CORRUPTIONS.join(', ')}; or ImageNet-C names)`,
+      'all',
+    )
+    .option('-o, --out <file>', 'PNG file', 'corruptions.png')
+    .option('--seed <n>', 'seed', int('--seed'), 0)
+    .action(async (flags) => {
+      const { corrupt, corruptMnistC } = await import('@msmoe/corruptions');
+      const names =
+        flags.corruption === 'all' ? [...MNIST_C_CORRUPTIONS] : String(flags.corruption).split(',');
+      for (const n of names)
+        if (
+          !(MNIST_C_CORRUPTIONS as readonly string[]).includes(n) &&
+          !(CORRUPTIONS as readonly string[]).includes(n)
+        )
+          throw new ConfigError(
+            `--corruption: "${n}" is unknown; allowed: ${[...MNIST_C_CORRUPTIONS, ...CORRUPTIONS].join(', ')}`,
+            'corruption',
+          );
+      const mnist = await loadMnist();
+      const digit = { data: mnist.test.images.slice(0, 784), height: 28, width: 28, channels: 1 };
+      const rows = names.map((n) =>
+        (MNIST_C_CORRUPTIONS as readonly string[]).includes(n)
+          ? [digit, corruptMnistC(digit, n as MnistCCorruption, { seed: flags.seed })]
+          : [
+              digit,
+              ...[1, 2, 3, 4, 5].map((s) =>
+                corrupt(digit, n as CorruptionName, s, { seed: flags.seed }),
+              ),
+            ],
+      );
+      writeFileSync(flags.out, encodePng(tileImages(rows, { scale: 3 })));
+      console.log(`${names.length} corruption(s): ${resolve(flags.out)}`);
+      return done(EXIT.ok);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (errors are one line on stderr). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  exitCode = EXIT.ok;
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    const e = err as Error;
+    const usage =
+      e instanceof ConfigError ||
+      e instanceof DatasetError ||
+      e instanceof RunError ||
+      e.name === 'ConfigError';
+    console.error(errColors.red(`msmoe: ${e.message.split('\n')[0]}`));
+    if (process.env.MSMOE_DEBUG) console.error(e.stack);
+    return usage ? EXIT.usage : EXIT.failure;
+  }
+}
+
+/** Creates a folder (for tests and scripts). */
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}

@@ -1,0 +1,313 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng, writeFileAtomic } from '@msmoe/core';
+import { normalize, subset } from '@msmoe/datasets';
+import {
+  MoELanguageModel,
+  MoEVisionTransformer,
+  presetConfig,
+  saveWeights,
+  vitPresetConfig,
+} from '@msmoe/models';
+import { routingChange } from '@msmoe/router';
+import { RunWriter, readRun } from '@msmoe/tracking';
+import {
+  evaluateClassifier,
+  evaluateCorrupted,
+  evaluateLm,
+  LmTask,
+  probeRouting,
+  Trainer,
+  type TrainTask,
+  VisionTask,
+} from '@msmoe/training';
+import { RULE_OF_LETTER, type RunConfig, runName, VARIANT_NAMES } from './config.js';
+import { type ImageData, loadTaskData, type TextData } from './data.js';
+import type { Reporter } from './progress.js';
+
+/** A run could not start: the message is one line for the user. */
+export class RunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+/** Builds the model a config describes (validated by the model's schema; nothing is written). */
+export function buildModel(
+  c: RunConfig,
+  data: TextData | ImageData,
+): MoELanguageModel | MoEVisionTransformer {
+  const rng = new Rng(c.seed).fork('init');
+  const overrides = c.model.overrides ?? {};
+  if (data.kind === 'text') {
+    const base = presetConfig(c.model.preset as string, data.vocab.size, c.model.rule);
+    return new MoELanguageModel(
+      { ...base, ...(c.model.coefficients ? { rule: c.model.coefficients } : {}), ...overrides },
+      rng,
+    );
+  }
+  return new MoEVisionTransformer(
+    vitPresetConfig(c.model.preset as string, data.dataset.classes.length, c.model.moe, {
+      rule: c.model.coefficients ?? { rule: RULE_OF_LETTER[c.model.rule] },
+      ...overrides,
+    }),
+    rng,
+  );
+}
+
+/** What a finished (or stopped) run gives back. */
+export interface RunResult {
+  dir: string;
+  stopped: boolean;
+  step: number;
+  finalLoss: number;
+  /** eval.json content (null when stopped). */
+  eval: Record<string, unknown> | null;
+}
+
+/** Options of {@link trainRun}. */
+export interface TrainRunOptions {
+  /** Folder the run folder is created in. */
+  out: string;
+  /** Run folder to resume (its config.json is used; `config` is ignored). */
+  resume?: string;
+  signal?: AbortSignal;
+  reporter: Reporter;
+  /** Data loaded once and shared (compare). */
+  data?: TextData | ImageData;
+  /** Where attacked/corrupted data is cached. */
+  cacheDir?: string;
+  /** Backend name, written into config.json. */
+  backend?: string;
+}
+
+/**
+ * Trains one run: loads and checks data and model first (an error leaves nothing on disk), then
+ * creates the run folder (config.json, metrics.jsonl, TensorBoard events, checkpoints/), trains
+ * with periodic validation and routing probes, and writes model.safetensors and eval.json (clean
+ * and attacked/corrupted). An abort writes a checkpoint and returns `stopped`; `resume` continues
+ * exactly from the newest readable checkpoint.
+ */
+export async function trainRun(config: RunConfig, options: TrainRunOptions): Promise<RunResult> {
+  let c = config;
+  let dir: string;
+  if (options.resume) {
+    dir = options.resume;
+    if (!existsSync(join(dir, 'config.json')))
+      throw new RunError(`--resume ${dir}: not a run folder (no config.json)`);
+    c = readRun(dir).config as unknown as RunConfig;
+  } else {
+    dir = join(options.out, runName(c));
+    if (existsSync(join(dir, 'config.json')))
+      throw new RunError(
+        `run folder ${dir} already exists: resume it with --resume ${dir}, or choose another --name or --out`,
+      );
+  }
+  const data =
+    options.data ?? (await loadTaskData(c, options.cacheDir ?? join(options.out, '.cache')));
+  const model = buildModel(c, data);
+  let task: TrainTask;
+  let vision: VisionTask | null = null;
+  if (data.kind === 'text') task = new LmTask(model as MoELanguageModel, data.train, c.batchSize);
+  else {
+    vision = new VisionTask(model as MoEVisionTransformer, data.dataset.train, c.batchSize, c.seed);
+    task = vision;
+  }
+
+  // Periodic evaluation: validation metric and routing change on a fixed probe batch.
+  let probe: Int32Array[] | null = null;
+  const evaluate = (): Record<string, number> => {
+    let metrics: Record<string, number>;
+    let next: Int32Array[];
+    if (data.kind === 'text') {
+      const lm = model as MoELanguageModel;
+      metrics = {
+        'valid perplexity': evaluateLm(lm, data.valid, {
+          batchSize: c.eval.batchSize,
+          maxBlocks: c.eval.blocks,
+        }).perplexity,
+      };
+      const B = c.eval.batchSize;
+      const M = lm.config.blockLength;
+      const tokens = data.valid.slice(0, B * M);
+      next = probeRouting(() => {
+        const out = lm.forward(tokens, B, lm.initialCaches(B));
+        return out;
+      });
+    } else {
+      const vit = model as MoEVisionTransformer;
+      const n = Math.min(data.dataset.test.count, c.eval.blocks * 250);
+      const part = subset(
+        data.dataset.test,
+        Array.from({ length: n }, (_, i) => i),
+      );
+      metrics = {
+        'test accuracy': evaluateClassifier(vit, part, (vision as VisionTask).stats).accuracy,
+      };
+      const probeSet = subset(
+        data.dataset.test,
+        Array.from({ length: 64 }, (_, i) => i),
+      );
+      const imgs = normalize(probeSet, (vision as VisionTask).stats);
+      next = probeRouting(() => vit.forward(imgs, 64));
+    }
+    if (probe) {
+      const changes = next.map((t, l) => routingChange(probe?.[l] as Int32Array, t));
+      metrics.routingChange = changes.reduce((a, b) => a + b, 0) / Math.max(1, changes.length);
+    }
+    probe = next;
+    return metrics;
+  };
+
+  const trainer = new Trainer(
+    task,
+    { ...c.train, seed: c.seed, evalEvery: c.eval.every },
+    { checkpoints: join(dir, 'checkpoints'), evaluate },
+  );
+  let writer: RunWriter;
+  try {
+    if (options.resume) {
+      const restored = await trainer.restore();
+      if (restored === null)
+        throw new RunError(
+          `--resume ${dir}: no readable checkpoint in ${join(dir, 'checkpoints')}`,
+        );
+      // Drop log lines written after the checkpoint (a crash between checkpoints), so they are not doubled.
+      const kept = readRun(dir).metrics.filter((m) => m.step <= restored);
+      await writeFileAtomic(
+        join(dir, 'metrics.jsonl'),
+        kept.map((m) => `${JSON.stringify(m)}\n`).join(''),
+      );
+      writer = RunWriter.open(dir);
+      options.reporter.info(`resuming ${dir} from step ${restored}`);
+    } else {
+      const resolved = {
+        ...c,
+        variant: c.variant ?? VARIANT_NAMES[c.model.rule],
+        backend: options.backend,
+        modelConfig: (model as { config: unknown }).config,
+        parameters: model.parameterCount(),
+        ...(data.kind === 'text' ? { vocabulary: data.vocab.size } : {}),
+      };
+      writer = await RunWriter.create(dir, resolved, {
+        variant: resolved.variant,
+        rule: c.model.rule,
+        preset: c.model.preset as string,
+        lr: c.train.lr,
+        steps: c.train.steps,
+        batchSize: c.batchSize,
+        seed: c.seed,
+        dropout: (model.config as { dropout: number }).dropout,
+      });
+      if (data.kind === 'text')
+        await writeFileAtomic(join(dir, 'vocab.json'), JSON.stringify(data.vocab.toJSON()));
+    }
+  } catch (err) {
+    trainer.dispose();
+    model.dispose();
+    throw err;
+  }
+
+  const unit = data.kind === 'text' ? 'tok/s' : 'img/s';
+  trainer.on('step', (e) => {
+    writer.log({
+      kind: 'step',
+      step: e.step,
+      time: Date.now(),
+      loss: e.loss,
+      nll: e.nll,
+      aux: e.aux,
+      gradNorm: e.gradNorm,
+      lr: e.lr,
+      itemsPerSec: e.itemsPerSec,
+      skipped: e.skipped,
+    });
+    options.reporter.step(e.step, {
+      loss: e.loss,
+      perplexity: Math.exp(e.nll),
+      itemsPerSec: e.itemsPerSec,
+      unit,
+    });
+  });
+  trainer.on('stats', (s) => writer.log({ kind: 'stats', time: Date.now(), ...s }));
+  trainer.on('eval', (e) => {
+    writer.log({ kind: 'eval', step: e.step, time: Date.now(), metrics: e.metrics });
+    options.reporter.info(
+      `  eval @${e.step}: ${Object.entries(e.metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', ')}`,
+    );
+  });
+  trainer.on('anomaly', (a) => {
+    writer.log({
+      kind: 'event',
+      step: a.step,
+      time: Date.now(),
+      message: a.message,
+      anomaly: a.kind,
+    });
+    options.reporter.warn(`  ${a.kind}: ${a.message}`);
+  });
+
+  options.reporter.start(runName(c), c.train.steps, trainer.step);
+  let result: Awaited<ReturnType<Trainer['run']>>;
+  try {
+    result = await trainer.run({ signal: options.signal });
+  } finally {
+    options.reporter.stop();
+  }
+  try {
+    if (result.stopped) {
+      options.reporter.info(
+        `stopped at step ${result.step}; resume with: msmoe train --resume ${dir}`,
+      );
+      return { dir, stopped: true, step: result.step, finalLoss: result.lastLoss, eval: null };
+    }
+    await saveWeights(join(dir, 'model.safetensors'), model as MoELanguageModel);
+    const evalResult = finalEvaluation(c, data, model, vision);
+    await writer.writeEval({ step: result.step, finalLoss: result.lastLoss, ...evalResult });
+    return { dir, stopped: false, step: result.step, finalLoss: result.lastLoss, eval: evalResult };
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+/** The end-of-run evaluation: test perplexity clean and attacked (LM), or accuracy clean and per corruption (ViT). */
+export function finalEvaluation(
+  c: RunConfig,
+  data: TextData | ImageData,
+  model: MoELanguageModel | MoEVisionTransformer,
+  vision: VisionTask | null,
+): Record<string, unknown> {
+  if (data.kind === 'text') {
+    const lm = model as MoELanguageModel;
+    const opts = { batchSize: c.eval.batchSize, maxBlocks: c.eval.finalBlocks };
+    const valid = evaluateLm(lm, data.valid, opts);
+    const clean = evaluateLm(lm, data.test, opts);
+    const attacked = evaluateLm(lm, data.attackedTest, opts);
+    return {
+      clean: { perplexity: clean.perplexity, 'valid perplexity': valid.perplexity },
+      attacked: {
+        perplexity: attacked.perplexity,
+        'valid perplexity': evaluateLm(lm, data.attackedValid, opts).perplexity,
+      },
+      tokens: clean.tokens,
+    };
+  }
+  const vit = model as MoEVisionTransformer;
+  const stats = (vision as VisionTask).stats;
+  const r = evaluateCorrupted(vit, data.dataset.test, data.corrupted, stats);
+  const names = Object.keys(r.accuracy);
+  return {
+    clean: { accuracy: r.clean },
+    ...(names.length
+      ? {
+          attacked: { accuracy: 1 - r.meanCorruptedError },
+          corruptions: r.accuracy,
+          meanCorruptedError: r.meanCorruptedError,
+        }
+      : {}),
+  };
+}
