@@ -188,10 +188,10 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
         coefNames.add(k);
   for (const k of [...coefNames].sort())
     charts.push(
-      line(`Update-rule coefficient ${k} (mean over layers)`, k, (r) =>
+      line(`Update-rule coefficient ${k} over training`, k, (r) =>
         recordsOf(r, 'stats')
-          .filter((s) => (s.coefficients as Record<string, number[]>)?.[k])
-          .map((s) => [s.step, mean((s.coefficients as Record<string, number[]>)[k] as number[])]),
+          .filter((s) => typeof (s.coefficients as Record<string, number>)?.[k] === 'number')
+          .map((s) => [s.step, (s.coefficients as Record<string, number>)[k] as number]),
       ),
     );
 

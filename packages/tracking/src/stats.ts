@@ -58,7 +58,7 @@ function lgamma(x: number): number {
 
 /** Two-sided p-value of Student's t with `df` degrees of freedom. */
 export function tTwoSidedP(t: number, df: number): number {
-  if (!Number.isFinite(t)) return t === t ? 0 : Number.NaN;
+  if (!Number.isFinite(t)) return Number.isNaN(t) ? Number.NaN : 0;
   return incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
 

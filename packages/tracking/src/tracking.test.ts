@@ -123,7 +123,7 @@ describe('report', () => {
             [0.4, 0.3, 0.2, 0.1],
             [0.25, 0.25, 0.25, 0.25],
           ],
-          coefficients: mu ? { mu: [mu, mu] } : {},
+          coefficients: mu ? { mu } : {},
         });
         w.log({
           kind: 'eval',

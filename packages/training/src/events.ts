@@ -33,8 +33,8 @@ export interface StatsEvent {
   routingEntropy: number[];
   /** Assignments dropped by capacity. */
   droppedTokens: number;
-  /** Values of the update rule's learnable coefficients (e.g. `mu`, `gamma`), by name. */
-  coefficients: Record<string, number[]>;
+  /** Current values of the update rule's coefficients (e.g. `mu`, `gamma`; learnable ones move), by name. */
+  coefficients: Record<string, number>;
 }
 
 /** Result of an evaluation callback. */

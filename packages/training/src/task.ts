@@ -41,6 +41,8 @@ export interface TrainTask {
   setState(state: Record<string, tf.Tensor>): void;
   /** Frees the carried state. */
   dispose(): void;
+  /** Current values of the model's update-rule coefficients (μ, γ, …), for logging. */
+  coefficients?(): Record<string, number>;
 }
 
 /** Reads the per-layer routing numbers of a forward pass (call inside the tape; reads small tensors). */

@@ -65,6 +65,10 @@ export class LmTask implements TrainTask {
     return tf.add(nll, out.auxLoss) as tf.Scalar;
   }
 
+  coefficients(): Record<string, number> {
+    return this.model.update.rule.coefficients();
+  }
+
   getState(): Record<string, tf.Tensor> {
     return Object.fromEntries(this.caches.map((c, i) => [`cache.${i}`, tf.clone(c)]));
   }
@@ -164,6 +168,10 @@ export class VisionTask implements TrainTask {
       ...routingNumbers(out.routings, out.moeOutputs),
     });
     return tf.add(nll, out.auxLoss) as tf.Scalar;
+  }
+
+  coefficients(): Record<string, number> {
+    return this.model.update.rule.coefficients();
   }
 
   getState(): Record<string, tf.Tensor> {

@@ -147,7 +147,7 @@ export class Trainer extends Emitter<TrainerEvents> {
    */
   async restore(): Promise<number | null> {
     if (!this.store) return null;
-    const content = await this.store.loadLatest((path, err) =>
+    const content = await this.store.loadLatest((_path, err) =>
       this.emit('anomaly', {
         step: this.step,
         position: this.position,
@@ -325,10 +325,7 @@ export class Trainer extends Emitter<TrainerEvents> {
   }
 
   private emitStats(s: TaskStats): void {
-    const coefficients: Record<string, number[]> = {};
-    for (const [n, v] of Object.entries(this.task.variables()))
-      if (n.startsWith('update.') && v.size <= 64)
-        coefficients[n.slice('update.'.length)] = Array.from(v.dataSync());
+    const coefficients = this.task.coefficients?.() ?? {};
     this.emit('stats', {
       step: this.step,
       expertLoad: s.expertLoad,

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { findRuns, RunWriter, readRun, renderReport } from '@msmoe/tracking';
+import type { Browser } from 'playwright-core';
+import { CHART_PROBE, hasChromium, launchChromium } from '../../../tools/testing/chromium.js';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const MAIN = join(ROOT, 'apps', 'trainer', 'src', 'main.ts');
+// CI installs Debian chromium (.ci/run); elsewhere the browser tests say why they are skipped.
+const available = hasChromium();
+if (!available && process.env.CI)
+  throw new Error('CI: /usr/bin/chromium is required (apt-get install chromium)');
+const maybe = available ? describe : describe.skip;
+if (!available)
+  console.warn(
+    'browser tests skipped: /usr/bin/chromium is not installed (apt-get install chromium)',
+  );
+
+type Probe = { width: number; height: number; marks: number; title: string }[];
+
+async function fakeStudy(dir: string) {
+  for (const [variant, mu] of [
+    ['SMoE', null],
+    ['MomentumSMoE', 0.7],
+  ] as const)
+    for (const seed of [0, 1]) {
+      const w = await RunWriter.create(join(dir, `${variant}-s${seed}`), {
+        variant,
+        seed,
+        model: { rule: mu ? 'm' : 'g' },
+      });
+      for (let s = 1; s <= 30; s++)
+        w.log({
+          kind: 'step',
+          step: s,
+          time: 0,
+          loss: 7 - s / 10 - seed / 20,
+          gradNorm: 2 - s / 30,
+        });
+      w.log({
+        kind: 'stats',
+        step: 30,
+        time: 0,
+        expertLoad: [[0.4, 0.3, 0.2, 0.1]],
+        coefficients: mu ? { mu } : {},
+      });
+      w.log({
+        kind: 'eval',
+        step: 15,
+        time: 0,
+        metrics: { 'valid perplexity': 500, routingChange: 0.2 },
+      });
+      w.log({
+        kind: 'eval',
+        step: 30,
+        time: 0,
+        metrics: { 'valid perplexity': 300, routingChange: 0.1 },
+      });
+      await w.writeEval({
+        clean: { perplexity: 300 + seed },
+        attacked: { perplexity: 380 + seed },
+      });
+    }
+}
+
+maybe('report and dashboard in headless Chromium', () => {
+  let browser: Browser;
+  let dir: string;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    dir = mkdtempSync(join(tmpdir(), 'msmoe-browser-'));
+    await fakeStudy(dir);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('report.html opens offline and draws every chart', async () => {
+    const file = join(dir, 'report.html');
+    writeFileSync(file, renderReport(findRuns(dir).map(readRun), { title: 'browser test' }));
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(pathToFileURL(file).href);
+    const charts = (await page.evaluate(CHART_PROBE)) as Probe;
+    expect(charts.length).toBeGreaterThanOrEqual(7);
+    for (const c of charts) {
+      expect(c.width).toBeGreaterThan(100);
+      expect(c.height).toBeGreaterThan(100);
+      expect(c.marks).toBeGreaterThan(0);
+    }
+    expect(requests.every((u) => u.startsWith('file:'))).toBe(true); // nothing fetched from anywhere
+    await page.close();
+  }, 60_000);
+
+  it('msmoe dashboard serves the live page on 127.0.0.1 and shows new steps as runs train', async () => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@msmoe/source',
+        MAIN,
+        'dashboard',
+        dir,
+        '--port',
+        '0',
+        '--refresh',
+        '1',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout?.on('data', (d) => {
+          text += String(d);
+          const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+          if (m) resolve(m[1] as string);
+        });
+        child.on('exit', () => reject(new Error(`dashboard exited: ${text}`)));
+      });
+      const page = await browser.newPage();
+      await page.goto(url);
+      expect(((await page.evaluate(CHART_PROBE)) as Probe).length).toBeGreaterThanOrEqual(7);
+      expect(await page.locator('td', { hasText: /^30$/ }).count()).toBeGreaterThan(0);
+      // A run keeps training: the page picks the new step up without a reload.
+      appendFileSync(
+        join(dir, 'SMoE-s0', 'metrics.jsonl'),
+        `${JSON.stringify({ kind: 'step', step: 45, time: 0, loss: 3 })}\n`,
+      );
+      await page.waitForFunction(
+        "[...document.querySelectorAll('td')].some((td) => td.textContent === '45')",
+        null,
+        { timeout: 10_000 },
+      );
+      expect((await fetch(new URL('/../../etc/passwd', url))).status).toBe(404);
+      await page.close();
+    } finally {
+      child.kill('SIGINT');
+    }
+  }, 60_000);
+});
