@@ -160,7 +160,7 @@ describe('msmoe train', () => {
     );
     const ppl = (e: Record<string, unknown> | null) =>
       (e?.clean as { perplexity: number } | undefined)?.perplexity;
-    expect(ppl(b.eval)).toBeCloseTo(ppl(a.eval), 3);
+    expect(ppl(b.eval)).toBeCloseTo(ppl(a.eval) as number, 3);
   }, 300_000);
 });
 
