@@ -202,5 +202,64 @@ describe('msmoe compare and report', () => {
     const again = msmoe(['report', study, '--out', join(out, 'r.html')]);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/report of 4 run\(s\)/);
+    // msmoe eval reloads model.safetensors and reproduces the run's own evaluation.
+    const run = join(study, 'SMoE-s0');
+    const before = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));
+    const ev = msmoe(['eval', run, '--backend', 'wasm']);
+    expect(ev.status).toBe(0);
+    const after = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));
+    expect(after.clean.perplexity).toBeCloseTo(before.clean.perplexity, 2);
+    expect(after.attacked.perplexity).toBeCloseTo(before.attacked.perplexity, 2);
   }, 300_000);
+
+  it('--task mnist-c: ViT-MoE variants with accuracy per MNIST-C corruption and mCE', () => {
+    const r = msmoe([
+      'compare',
+      '--task',
+      'mnist-c',
+      '--variants',
+      'g,m',
+      '--seeds',
+      '1',
+      '--steps',
+      '6',
+      '--batch-size',
+      '16',
+      '--out',
+      out,
+      '--quiet',
+      '--set',
+      'eval.every=3',
+      'eval.blocks=1',
+      'data.corruptedLimit=50',
+      'data.corruptions=["rotate","fog"]',
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/compare SMoE vs MomentumSMoE on mnist-c \(mnist-tiny\)/);
+    for (const m of ['clean accuracy', 'accuracy rotate', 'accuracy fog', 'mCE'])
+      expect(r.stdout).toContain(m);
+    const study = join(/report: (.*)report\.html/.exec(r.stdout)?.[1] as string);
+    const e = JSON.parse(readFileSync(join(study, 'MomentumSMoE-s0', 'eval.json'), 'utf8'));
+    expect(Object.keys(e.corruptions)).toEqual(['rotate', 'fog']);
+    expect(e.attacked.accuracy).toBeCloseTo(1 - e.meanCorruptedError, 10);
+  }, 300_000);
+});
+
+describe('msmoe data and corrupt', () => {
+  it('lists and describes datasets, previews images and corruptions', () => {
+    const list = msmoe(['data', 'list']);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/^sotu\s+/m);
+    expect(msmoe(['data', 'describe', 'mnist']).stdout).toMatch(/licence:/);
+    const bad = msmoe(['data', 'describe', 'imagenet']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown dataset "imagenet"; allowed: sotu, wikitext-103, mnist/);
+    const png = join(out, 'c.png');
+    const c = msmoe(['corrupt', '--corruption', 'fog,rotate', '--out', png]);
+    expect(c.status).toBe(0);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    const p = msmoe(['data', 'preview', 'mnist', '--count', '4', '--out', join(out, 'd.png')]);
+    expect(p.status).toBe(0);
+    expect(existsSync(join(out, 'd.png'))).toBe(true);
+  }, 120_000);
 });

@@ -58,7 +58,7 @@ export class BarReporter implements Reporter {
   }
 }
 
-/** Plain lines for logs (no TTY): one line every 10% of the run, plus messages. */
+/** Plain lines for logs (no TTY): one line every 10% of the run (not when quiet), plus evaluations and messages. */
 export class LineReporter implements Reporter {
   private label = '';
   private total = 0;
@@ -88,7 +88,7 @@ export class LineReporter implements Reporter {
   }
 
   info(message: string): void {
-    if (!this.quiet) console.log(message);
+    console.log(message);
   }
 
   warn(message: string): void {

@@ -29,14 +29,20 @@ export function fmt(v: number): string {
 }
 
 /** "Nice" tick values covering [lo, hi]. */
-function ticks(lo: number, hi: number, n = 5): number[] {
-  if (!(hi > lo)) return [lo];
+export function ticks(lo: number, hi: number, n = 5): number[] {
+  // A range too small for the magnitude of its ends (or not finite) gets its ends only.
+  if (
+    !(hi > lo) ||
+    !Number.isFinite(hi - lo) ||
+    hi - lo <= 1e-12 * math.max(math.abs(lo), math.abs(hi))
+  )
+    return [lo];
   const step0 = (hi - lo) / n;
   const mag = 10 ** math.floor(math.log10(step0));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
-  const out: number[] = [];
-  for (let t = math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(t);
-  return out;
+  const start = math.ceil(lo / step) * step;
+  const count = math.min(50, math.floor((hi - start) / step + 1e-9) + 1);
+  return Array.from({ length: math.max(0, count) }, (_, i) => start + i * step);
 }
 
 /** One line of a line chart, with an optional band (e.g. min–max over seeds). */

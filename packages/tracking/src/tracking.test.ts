@@ -5,6 +5,7 @@ import { crc32c, maskedCrc32c } from './crc32c.js';
 import { renderReport } from './report.js';
 import { findRuns, RunWriter, readRun } from './run.js';
 import { summarize, tQuantile, tTwoSidedP, welch } from './stats.js';
+import { lineChart, ticks } from './svg.js';
 import { frameRecord, readRecords, readTfEvents } from './tfevents.js';
 
 let dir: string;
@@ -92,6 +93,31 @@ describe('statistics', () => {
     expect(r.t).toBeCloseTo(-2.4495, 3);
     expect(r.df).toBeCloseTo(4, 6);
     expect(r.p).toBeCloseTo(0.0705, 3);
+  });
+});
+
+describe('charts', () => {
+  it('ticks stay few and finite for any range (a near-constant series once hung the report)', () => {
+    expect(ticks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(ticks(1e6, 1e6 * (1 + 1e-15))).toEqual([1e6]);
+    expect(ticks(5, 5)).toEqual([5]);
+    expect(ticks(0.1, 0.1 + 3e-17).length).toBeLessThanOrEqual(50);
+    const svg = lineChart({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      logY: true,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [1, 1e6],
+            [2, 1e6 * (1 + 1e-15)],
+          ],
+        },
+      ],
+    });
+    expect(svg).toMatch(/<path class="line"/);
   });
 });
 

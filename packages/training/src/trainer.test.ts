@@ -177,6 +177,42 @@ describe('Trainer', () => {
     again.model.dispose();
   }, 60_000);
 
+  it('averages the gradients of accumulated micro-batches (one update per A batches)', async () => {
+    // loss_p = (w − t_p)², so the accumulated gradient is mean_p 2(w − t_p).
+    const w = tf.variable(tf.scalar(1));
+    const targets = [3, -1, 4, 0];
+    const task: TrainTask = {
+      kind: 'toy',
+      variables: () => ({ w }),
+      loss: (p, _rng, report) => {
+        const l = tf.square(tf.sub(w, targets[p % 4] as number)) as tf.Scalar;
+        report({
+          nll: 0,
+          aux: 0,
+          items: 1,
+          expertLoad: [],
+          outputNorm: [],
+          routingEntropy: [],
+          droppedTokens: 0,
+        });
+        return l;
+      },
+      getState: () => ({}),
+      setState: () => {},
+      dispose: () => {},
+    };
+    const trainer = new Trainer(task, { steps: 2, accumulation: 2, clip: 0, lr: 0.1 });
+    const events: StepEvent[] = [];
+    trainer.on('step', (e) => events.push(e));
+    await trainer.run();
+    expect(events.map((e) => e.position)).toEqual([2, 4]);
+    expect(events[0]?.gradNorm).toBeCloseTo(Math.abs((2 * (1 - 3) + 2 * (1 + 1)) / 2), 5);
+    expect(events[0]?.loss).toBeCloseTo(((1 - 3) ** 2 + (1 + 1) ** 2) / 2, 5);
+    expect(trainer.optimizer.step).toBe(2);
+    trainer.dispose();
+    w.dispose();
+  });
+
   it('rejects a bad config naming the field', () => {
     const model = new MoELanguageModel(config, new Rng(0));
     const task = new LmTask(model, data, 4);
