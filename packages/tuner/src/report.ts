@@ -6,7 +6,7 @@ import type { Direction, FrozenTrial } from './trial.js';
 
 const math = Math;
 const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'];
-const escape = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (v: number) =>
   math.abs(v) >= 1e4 || (v !== 0 && math.abs(v) < 1e-3)
     ? v.toExponential(3)
@@ -104,9 +104,9 @@ function parallelSvg(trials: FrozenTrial[], direction: Direction): string {
     const d = done.find((t) => k in t.distributions)?.distributions[k];
     const fmt = (v: number) =>
       d && d.kind === 'categorical'
-        ? escape(toExternal(d, math.round(v)))
+        ? esc(toExternal(d, math.round(v)))
         : num(d?.log ? math.exp(v) : v);
-    return `<line x1="${ax(i)}" x2="${ax(i)}" y1="40" y2="${h - 40}" stroke="#888"/><text x="${ax(i)}" y="28" text-anchor="middle" font-size="12">${escape(k)}</text><text x="${ax(i) + 3}" y="${h - 44}" font-size="10">${fmt(a)}</text><text x="${ax(i) + 3}" y="50" font-size="10">${fmt(b)}</text>`;
+    return `<line x1="${ax(i)}" x2="${ax(i)}" y1="40" y2="${h - 40}" stroke="#888"/><text x="${ax(i)}" y="28" text-anchor="middle" font-size="12">${esc(k)}</text><text x="${ax(i) + 3}" y="${h - 44}" font-size="10">${fmt(a)}</text><text x="${ax(i) + 3}" y="50" font-size="10">${fmt(b)}</text>`;
   });
   return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" aria-label="parallel coordinates">${lines.join('')}${labels.join('')}</svg>`;
 }
@@ -118,7 +118,7 @@ function importanceSvg(importance: Record<string, number>): string {
   const h = 40 + 28 * entries.length;
   const bars = entries.map(
     ([k, v], i) =>
-      `<text x="150" y="${38 + i * 28}" text-anchor="end" font-size="12">${escape(k)}</text><rect class="bar" x="158" y="${26 + i * 28}" width="${(v * (w - 220)).toFixed(1)}" height="18" fill="${COLORS[2]}"><title>${escape(k)}: ${v.toFixed(3)}</title></rect><text x="${164 + v * (w - 220)}" y="${39 + i * 28}" font-size="11">${v.toFixed(3)}</text>`,
+      `<text x="150" y="${38 + i * 28}" text-anchor="end" font-size="12">${esc(k)}</text><rect class="bar" x="158" y="${26 + i * 28}" width="${(v * (w - 220)).toFixed(1)}" height="18" fill="${COLORS[2]}"><title>${esc(k)}: ${v.toFixed(3)}</title></rect><text x="${164 + v * (w - 220)}" y="${39 + i * 28}" font-size="11">${v.toFixed(3)}</text>`,
   );
   return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" aria-label="parameter importance"><text x="${w / 2}" y="16" text-anchor="middle" font-weight="600">Parameter importance (PED-ANOVA)</text>${bars.join('')}</svg>`;
 }
@@ -135,7 +135,7 @@ export function renderStudyHtml(name: string, direction: Direction, trials: Froz
   );
   const ext = (t: FrozenTrial) =>
     Object.entries(t.params)
-      .map(([k, v]) => `${escape(k)}=${escape(toExternal(t.distributions[k] as Distribution, v))}`)
+      .map(([k, v]) => `${esc(k)}=${esc(toExternal(t.distributions[k] as Distribution, v))}`)
       .join(', ');
   const rows = trials
     .map(
@@ -143,9 +143,9 @@ export function renderStudyHtml(name: string, direction: Direction, trials: Froz
         `<tr><td>${t.number}</td><td>${t.state}</td><td>${t.value === null ? '' : num(t.value)}</td><td>${ext(t)}</td></tr>`,
     )
     .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>study ${escape(name)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>study ${esc(name)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}.chart{border:1px solid #eee;margin:8px 0;max-width:100%;height:auto}</style></head><body>
-<h1>Study ${escape(name)} (${direction})</h1>
+<h1>Study ${esc(name)} (${direction})</h1>
 <p>${trials.length} trials: ${counts.join(', ')}.</p>
 <p>Best: ${best ? `trial ${best.number}, value <b>${num(best.value as number)}</b>, ${ext(best)}` : 'none yet'}</p>
 ${historySvg(trials, direction)}

@@ -321,7 +321,9 @@ export async function sqliteConnection(path: string): Promise<SqlConnection> {
     async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
       const stmt = db.prepare(sql);
       const args = params.map((p) => (typeof p === 'boolean' ? Number(p) : p));
-      return (stmt.reader ? stmt.all(...args) : (stmt.run(...args), [])) as T[];
+      if (stmt.reader) return stmt.all(...args) as T[];
+      stmt.run(...args);
+      return [];
     },
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
       if (depth > 0) return fn();
