@@ -236,6 +236,11 @@ export function pyFloat(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Number.POSITIVE_INFINITY) return 'Infinity';
   if (v === Number.NEGATIVE_INFINITY) return '-Infinity';
+  // Python's repr: shortest round-trip digits, scientific when the exponent is < −4 or ≥ 16.
+  const [mantissa, e] = v.toExponential().split('e') as [string, string];
+  const exp = Number(e);
+  if (exp < -4 || exp >= 16)
+    return `${mantissa}e${exp < 0 ? '-' : '+'}${String(math.abs(exp)).padStart(2, '0')}`;
   const s = String(v);
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
