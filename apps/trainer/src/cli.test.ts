@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRun, readTfEvents } from '@msmoe/tracking';
@@ -242,6 +242,67 @@ describe('msmoe compare and report', () => {
     const e = JSON.parse(readFileSync(join(study, 'MomentumSMoE-s0', 'eval.json'), 'utf8'));
     expect(Object.keys(e.corruptions)).toEqual(['rotate', 'fog']);
     expect(e.attacked.accuracy).toBeCloseTo(1 - e.meanCorruptedError, 10);
+  }, 300_000);
+});
+
+describe('msmoe tune', () => {
+  it('runs trials as run folders on a SQLite study, resumes it, writes study.html; a bad space is one line', () => {
+    const space = join(out, 'space.json');
+    writeFileSync(
+      space,
+      JSON.stringify({
+        'train.lr': { type: 'float', low: 0.001, high: 0.01, log: true },
+        'model.coefficients.mu': { type: 'float', low: 0.3, high: 0.95 },
+      }),
+    );
+    const db = `sqlite:${join(out, 'study.db')}`;
+    const args = [
+      'tune',
+      '--space',
+      space,
+      '--rule',
+      'm',
+      '--trials',
+      '3',
+      '--workers',
+      '2',
+      '--steps',
+      '8',
+      '--storage',
+      db,
+      '--out',
+      out,
+      '--quiet',
+      ...SMALL,
+      'eval.every=4',
+      'model.coefficients.rule=heavy-ball',
+    ];
+    const r = msmoe(args);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/study tune-sotu-tiny: 3 trials \(3 complete, 0 pruned, 0 fail\)/);
+    expect(r.stdout).toMatch(/best: trial \d, value [\d.]+, \{"train\.lr":/);
+    const again = msmoe(args);
+    expect(again.stdout).toMatch(/study tune-sotu-tiny: 6 trials/);
+    const folder = join(out, 'tune-sotu-tiny');
+    expect(
+      readdirSync(folder)
+        .filter((d) => d.startsWith('trial-'))
+        .sort(),
+    ).toEqual(['trial-0', 'trial-1', 'trial-2', 'trial-3', 'trial-4', 'trial-5']);
+    expect(readFileSync(join(folder, 'study.html'), 'utf8')).toMatch(/<svg class="chart"/);
+    const cfg = JSON.parse(readFileSync(join(folder, 'trial-0', 'config.json'), 'utf8'));
+    expect(cfg.model.coefficients.mu).toBeGreaterThanOrEqual(0.3);
+    writeFileSync(
+      space,
+      JSON.stringify({ 'train.lrr': { type: 'float', low: 0.001, high: 0.01 } }),
+    );
+    const bad = msmoe(['tune', '--space', space, '--out', join(out, 'x')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^msmoe: config: train\.lrr: unknown field$/);
+    writeFileSync(space, JSON.stringify({ 'train.lr': { type: 'float', low: 1, high: 0 } }));
+    expect(msmoe(['tune', '--space', space, '--out', join(out, 'x')]).stderr).toMatch(
+      /parameter "train\.lr": low \(1\) must be ≤ high \(0\)/,
+    );
   }, 300_000);
 });
 

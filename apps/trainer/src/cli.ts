@@ -24,6 +24,7 @@ import {
 import { loadWeights, type MoELanguageModel } from '@msmoe/models';
 import { findRuns, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore } from '@msmoe/training';
+import { parseSpace, SearchSpaceError, StorageError, Study } from '@msmoe/tuner';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { err as errColors, out as outColors } from './colors.js';
 import { compare, formatTable } from './compare.js';
@@ -39,6 +40,7 @@ import {
 import { loadTaskData } from './data.js';
 import { createReporter } from './progress.js';
 import { buildModel, finalEvaluation, RunError, trainRun } from './run.js';
+import { checkSpaceAgainstConfig, PRUNERS, prunerOf, SAMPLERS, samplerOf, tune } from './tune.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -325,6 +327,73 @@ export function buildProgram(): Command {
       if (flags.quiet) console.log(formatTable(r.rows));
       console.log(`\nreport: ${resolve(r.report as string)}`);
       return done(EXIT.ok);
+    } finally {
+      stop.dispose();
+    }
+  });
+
+  addRunFlags(
+    program
+      .command('tune')
+      .description(
+        'Bayesian search (TPE) over config fields with pruning; every trial a run folder; resumable, many workers',
+      )
+      .requiredOption(
+        '--space <file>',
+        'search space (JSON/YAML): {"train.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": true}, …}',
+      )
+      .option('--trials <n>', 'trials this process runs', int('--trials'), 20)
+      .option('--workers <n>', 'trials at a time in this process', int('--workers'), 1)
+      .option(
+        '--storage <url>',
+        'journal:<file> (default <out>/<study>.log), sqlite:<file>, postgres://user:pass@host/db, memory',
+      )
+      .option('--study <name>', 'study name (the same name resumes it)')
+      .option('--rule <rule>', 'g|SMoE, m|MomentumSMoE, a|AdamSMoE, r|robust')
+      .option('--seed <n>', 'seed of the runs and of the sampler', int('--seed'), 0)
+      .addOption(new Option('--sampler <name>', 'sampler').choices(SAMPLERS).default('tpe'))
+      .addOption(new Option('--pruner <name>', 'pruner').choices(PRUNERS).default('median')),
+  ).action(async (flags) => {
+    const base = configFrom(flags, {
+      eval: { every: 50, blocks: 10, finalBlocks: 30 },
+      train: { steps: 200 },
+    });
+    const space = parseSpace(readConfigFile(flags.space));
+    checkSpaceAgainstConfig(base, space);
+    const studyName = flags.study ?? `tune-${base.task}-${base.model.preset}`;
+    mkdirSync(flags.out, { recursive: true });
+    const storage = flags.storage ?? `journal:${join(flags.out, `${studyName}.log`)}`;
+    const backend = await chooseBackend(flags.backend, flags.quiet);
+    console.log(
+      `tune ${Object.keys(space).join(', ')} on ${base.task} (${base.model.preset}): ${flags.trials} trials, ${flags.workers} worker(s), ${flags.sampler}, pruner ${flags.pruner}, storage ${storage}`,
+    );
+    const stop = interrupts();
+    try {
+      const r = await tune({
+        base,
+        space,
+        storage,
+        studyName,
+        trials: flags.trials,
+        workers: flags.workers,
+        sampler: samplerOf(flags.sampler),
+        pruner: prunerOf(flags.pruner),
+        out: flags.out,
+        reporter: createReporter(true),
+        seed: flags.seed,
+        signal: stop.signal,
+        backend,
+      });
+      const counts = ['COMPLETE', 'PRUNED', 'FAIL'].map(
+        (s) => `${r.trials.filter((t) => t.state === s).length} ${s.toLowerCase()}`,
+      );
+      console.log(`study ${studyName}: ${r.trials.length} trials (${counts.join(', ')})`);
+      if (r.best)
+        console.log(
+          `best: trial ${r.best.number}, value ${r.best.value}, ${JSON.stringify(Study.paramsOf(r.best))}`,
+        );
+      console.log(`study report: ${resolve(r.html)}`);
+      return done(stop.signal.aborted ? EXIT.interrupted : EXIT.ok);
     } finally {
       stop.dispose();
     }

@@ -74,6 +74,16 @@ export interface TrainRunOptions {
   resume?: string;
   signal?: AbortSignal;
   reporter: Reporter;
+  /**
+   * Called after each periodic evaluation (e.g. a tuning trial reporting to its pruner); returning
+   * `'stop'` ends the run there (it returns `stopped`, with a checkpoint).
+   */
+  onEval?: (
+    step: number,
+    metrics: Record<string, number>,
+  ) => Promise<'stop' | undefined> | 'stop' | undefined;
+  /** Run folder name (default from the config). */
+  name?: string;
   /** Data loaded once and shared (compare). */
   data?: TextData | ImageData;
   /** Where attacked/corrupted data is cached. */
@@ -98,7 +108,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
       throw new RunError(`--resume ${dir}: not a run folder (no config.json)`);
     c = readRun(dir).config as unknown as RunConfig;
   } else {
-    dir = join(options.out, runName(c));
+    dir = join(options.out, options.name ?? runName(c));
     if (existsSync(join(dir, 'config.json')))
       throw new RunError(
         `run folder ${dir} already exists: resume it with --resume ${dir}, or choose another --name or --out`,
@@ -117,7 +127,15 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
 
   // Periodic evaluation: validation metric and routing change on a fixed probe batch.
   let probe: Int32Array[] | null = null;
-  const evaluate = (): Record<string, number> => {
+  const stop = new AbortController();
+  options.signal?.addEventListener('abort', () => stop.abort());
+  if (options.signal?.aborted) stop.abort();
+  const evaluate = async (step: number): Promise<Record<string, number>> => {
+    const metrics = periodic();
+    if ((await options.onEval?.(step, metrics)) === 'stop') stop.abort();
+    return metrics;
+  };
+  const periodic = (): Record<string, number> => {
     let metrics: Record<string, number>;
     let next: Int32Array[];
     if (data.kind === 'text') {
@@ -253,7 +271,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
   options.reporter.start(runName(c), c.train.steps, trainer.step);
   let result: Awaited<ReturnType<Trainer['run']>>;
   try {
-    result = await trainer.run({ signal: options.signal });
+    result = await trainer.run({ signal: stop.signal });
   } finally {
     options.reporter.stop();
   }

@@ -37,14 +37,17 @@ export class SearchSpaceError extends Error {
   }
 }
 
+/** Decimal places of a number as written (`0.05` → 2, `1e-5` → 5). */
+export function decimals(v: number): number {
+  const s = String(v);
+  const e = s.match(/e-(\d+)$/);
+  if (e) return Number(e[1]) + (s.split('e')[0]?.split('.')[1]?.length ?? 0);
+  return s.split('.')[1]?.length ?? 0;
+}
+
 /** high lowered to low + ⌊(high − low)/step⌋·step, in decimal arithmetic (Optuna `_adjust_discrete_uniform_high`). */
 function adjustHigh(low: number, high: number, step: number): number {
-  const digits = (v: number) => {
-    const s = String(v);
-    const e = s.match(/e-(\d+)$/);
-    if (e) return Number(e[1]) + (s.split('e')[0]?.split('.')[1]?.length ?? 0);
-    return s.split('.')[1]?.length ?? 0;
-  };
+  const digits = decimals;
   const scale = 10 ** math.max(digits(low), digits(high), digits(step));
   const [l, h, st] = [math.round(low * scale), math.round(high * scale), math.round(step * scale)];
   const r = (h - l) % st;

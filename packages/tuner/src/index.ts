@@ -16,6 +16,7 @@ export {
   compatible,
   contains,
   type Distribution,
+  decimals,
   distributionFromJson,
   distributionToJson,
   type FloatDistribution,

@@ -2,7 +2,7 @@
 // neighbour rule with magic clip, or the 0.2 multivariate rule), truncated-normal kernels (per
 // kernel, Optuna; or one normaliser for the whole mixture, hyperopt), categorical kernels, and
 // candidate sampling (inverse CDF, or hyperopt's rejection sampling).
-import type { Distribution } from '../distributions.js';
+import { type Distribution, decimals } from '../distributions.js';
 import { logGaussMass, logNormPdf, logSumExp, ndtr, truncnormPpf } from '../math.js';
 import type { TunerRng } from '../random.js';
 
@@ -54,6 +54,8 @@ interface NumDim {
   dist: Distribution;
   mus: number[];
   sigmas: number[];
+  /** ln(Φ(bᵢ) − Φ(aᵢ)) of each kernel over the box (its truncation normaliser), computed once. */
+  logZ: number[];
 }
 interface CatDim {
   kind: 'cat';
@@ -189,6 +191,8 @@ export class ParzenEstimator {
         const minS = options.considerMagicClip ? R / math.min(100, n + 2) : 1e-12;
         sigmas = mus.map(() => math.min(math.max(s, minS), R));
       } else sigmas = univariateSigmas(mus, lo, hi, options);
+      const allMus = [...mus, (lo + hi) / 2];
+      const allSigmas = [...sigmas, R];
       return {
         kind: 'num',
         lo,
@@ -197,8 +201,11 @@ export class ParzenEstimator {
         logInt,
         log: dist.log,
         dist,
-        mus: [...mus, (lo + hi) / 2],
-        sigmas: [...sigmas, R],
+        mus: allMus,
+        sigmas: allSigmas,
+        logZ: allMus.map((m, i) =>
+          logGaussMass((lo - m) / (allSigmas[i] as number), (hi - m) / (allSigmas[i] as number)),
+        ),
       } satisfies NumDim;
     });
   }
@@ -212,26 +219,24 @@ export class ParzenEstimator {
   private kernelLog(dim: NumDim, i: number, x: number): number {
     const mu = dim.mus[i] as number;
     const sigma = dim.sigmas[i] as number;
-    const a = (dim.lo - mu) / sigma;
-    const b = (dim.hi - mu) / sigma;
+    const logZ = dim.logZ[i] as number;
     if (dim.logInt) {
       const v = math.exp(x);
       return (
-        logGaussMass((math.log(v - 0.5) - mu) / sigma, (math.log(v + 0.5) - mu) / sigma) -
-        logGaussMass(a, b)
+        logGaussMass((math.log(v - 0.5) - mu) / sigma, (math.log(v + 0.5) - mu) / sigma) - logZ
       );
     }
     if (dim.step !== null) {
       const l = (math.max(x - dim.step / 2, dim.lo) - mu) / sigma;
       const h = (math.min(x + dim.step / 2, dim.hi) - mu) / sigma;
-      return logGaussMass(l, h) - (this.options.truncation === 'kernel' ? logGaussMass(a, b) : 0);
+      return logGaussMass(l, h) - (this.options.truncation === 'kernel' ? logZ : 0);
     }
     if (x < dim.lo || x > dim.hi) return Number.NEGATIVE_INFINITY;
     const z = (x - mu) / sigma;
     return (
       logNormPdf(z) -
       (this.options.omitLogSigma ? 0 : math.log(sigma)) -
-      (this.options.truncation === 'kernel' ? logGaussMass(a, b) : 0)
+      (this.options.truncation === 'kernel' ? logZ : 0)
     );
   }
 
@@ -304,8 +309,11 @@ export function fromTransformed(d: Distribution, t: number): number {
   if (d.kind === 'categorical') return t;
   let v = d.log ? math.exp(t) : t;
   const step = d.kind === 'int' ? d.step : d.step;
-  if (step !== null) v = d.low + math.round((v - d.low) / step) * step;
-  else if (d.kind === 'int') v = math.round(v);
+  if (step !== null) {
+    // Snap to the grid and round to its decimals (0.15, not 0.15000000000000002).
+    const places = math.min(15, math.max(decimals(d.low), decimals(step)));
+    v = Number((d.low + math.round((v - d.low) / step) * step).toFixed(places));
+  } else if (d.kind === 'int') v = math.round(v);
   v = math.min(math.max(v, d.low), d.high);
   if (d.kind === 'int') v = math.round(v);
   return v;

@@ -2,6 +2,7 @@
 // WAL, one machine) and PostgreSQL (pg, many machines). Trial numbers are assigned in a
 // transaction that locks the study; state changes are compare-and-set UPDATEs; heartbeats use
 // the database server's clock.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Distribution, distributionFromJson, distributionToJson } from '../distributions.js';
 import {
   type Direction,
@@ -309,36 +310,65 @@ export class RdbStorage implements Storage {
   }
 }
 
+/**
+ * Serialises the use of one connection by concurrent async callers in this process (trials run by
+ * several in-process workers): a transaction holds it until it ends, and the queries made inside
+ * it (recognised through AsyncLocalStorage) run directly; any other query waits its turn.
+ */
+class ConnectionLock {
+  private tail: Promise<void> = Promise.resolve();
+  private readonly als = new AsyncLocalStorage<symbol>();
+  private owner: symbol | null = null;
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.owner !== null && this.als.getStore() === this.owner) return fn();
+    const prev = this.tail;
+    let release = () => {};
+    this.tail = new Promise<void>((r) => {
+      release = r;
+    });
+    await prev;
+    const token = Symbol('connection');
+    this.owner = token;
+    try {
+      return await this.als.run(token, fn);
+    } finally {
+      this.owner = null;
+      release();
+    }
+  }
+}
+
 /** A SQLite connection (better-sqlite3, WAL, busy timeout) for {@link RdbStorage}. */
 export async function sqliteConnection(path: string): Promise<SqlConnection> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path, { timeout: 30_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 30000');
-  let depth = 0;
+  const lock = new ConnectionLock();
   return {
     dialect: 'sqlite',
-    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-      const stmt = db.prepare(sql);
-      const args = params.map((p) => (typeof p === 'boolean' ? Number(p) : p));
-      if (stmt.reader) return stmt.all(...args) as T[];
-      stmt.run(...args);
-      return [];
+    query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+      return lock.run(async () => {
+        const stmt = db.prepare(sql);
+        const args = params.map((p) => (typeof p === 'boolean' ? Number(p) : p));
+        if (stmt.reader) return stmt.all(...args) as T[];
+        stmt.run(...args);
+        return [];
+      });
     },
-    async transaction<T>(fn: () => Promise<T>): Promise<T> {
-      if (depth > 0) return fn();
-      db.exec('BEGIN IMMEDIATE');
-      depth++;
-      try {
-        const out = await fn();
-        db.exec('COMMIT');
-        return out;
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw err;
-      } finally {
-        depth--;
-      }
+    transaction<T>(fn: () => Promise<T>): Promise<T> {
+      return lock.run(async () => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const out = await fn();
+          db.exec('COMMIT');
+          return out;
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+      });
     },
     async close() {
       db.close();
@@ -356,23 +386,27 @@ export async function postgresConnection(url: string): Promise<SqlConnection> {
     let i = 0;
     return sql.replace(/\?/g, () => `$${++i}`);
   };
-  let depth = 0;
+  const lock = new ConnectionLock();
   const conn: SqlConnection = {
     dialect: 'postgres',
-    async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-      return (await client.query(toPg(sql), params)).rows as T[];
+    query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+      return lock.run(async () => (await client.query(toPg(sql), params)).rows as T[]);
     },
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
-      if (depth > 0) return fn();
       for (let attempt = 0; ; attempt++) {
-        await client.query('BEGIN');
-        depth++;
         try {
-          const out = await fn();
-          await client.query('COMMIT');
-          return out;
+          return await lock.run(async () => {
+            await client.query('BEGIN');
+            try {
+              const out = await fn();
+              await client.query('COMMIT');
+              return out;
+            } catch (err) {
+              await client.query('ROLLBACK');
+              throw err;
+            }
+          });
         } catch (err) {
-          await client.query('ROLLBACK');
           const code = (err as { code?: string }).code;
           // Deadlock, serialisation failure, or a unique-number race: retry after a random pause (as Optuna, ≤ 5 times).
           if (attempt < 5 && (code === '40P01' || code === '40001' || code === '23505')) {
@@ -380,8 +414,6 @@ export async function postgresConnection(url: string): Promise<SqlConnection> {
             continue;
           }
           throw err;
-        } finally {
-          depth--;
         }
       }
     },
