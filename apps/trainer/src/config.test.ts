@@ -1,17 +1,28 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@msmoe/core';
+import { parseSpace } from '@msmoe/tuner';
 import { abRows, runMetrics } from './compare.js';
 import { merge, parseRule, parseRunConfig, readConfigFile, runName } from './config.js';
+import { checkSpaceAgainstConfig } from './tune.js';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 
 describe('run config', () => {
   it('every example config validates', () => {
     const files = readdirSync(EXAMPLES).filter((f) => /\.(ya?ml|json)$/.test(f));
-    expect(files.length).toBeGreaterThanOrEqual(2);
-    for (const f of files)
+    const spaces = files.filter((f) => f.includes('space'));
+    const configs = files.filter((f) => !f.includes('space'));
+    expect(configs.length).toBeGreaterThanOrEqual(2);
+    for (const f of configs)
       expect(() => parseRunConfig(readConfigFile(join(EXAMPLES, f)))).not.toThrow();
+    // Search spaces parse, and every path is a field of a MomentumSMoE run config.
+    const momentum = parseRunConfig({ model: { rule: 'm', coefficients: { rule: 'heavy-ball' } } });
+    expect(spaces.length).toBeGreaterThanOrEqual(1);
+    for (const f of spaces)
+      expect(() =>
+        checkSpaceAgainstConfig(momentum, parseSpace(readConfigFile(join(EXAMPLES, f)))),
+      ).not.toThrow();
     const c = parseRunConfig(readConfigFile(join(EXAMPLES, 'momentum-tiny.yaml')));
     expect(c.model).toMatchObject({ preset: 'tiny', rule: 'm' });
     expect(runName(c)).toBe('MomentumSMoE-s1');
