@@ -24,7 +24,7 @@ import {
 import { loadWeights, type MoELanguageModel } from '@msmoe/models';
 import { findRuns, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore } from '@msmoe/training';
-import { parseSpace, SearchSpaceError, StorageError, Study } from '@msmoe/tuner';
+import { parseSpace, Study } from '@msmoe/tuner';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { err as errColors, out as outColors } from './colors.js';
 import { compare, formatTable } from './compare.js';
