@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readMetadata } from '@msmoe/onnx';
 import { readRun, readTfEvents } from '@msmoe/tracking';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -210,6 +211,15 @@ describe('msmoe compare and report', () => {
     const after = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));
     expect(after.clean.perplexity).toBeCloseTo(before.clean.perplexity, 2);
     expect(after.attacked.perplexity).toBeCloseTo(before.attacked.perplexity, 2);
+    // msmoe export writes an ONNX model with the config and vocabulary in its metadata.
+    const onnxFile = join(out, 'model.onnx');
+    const ex = msmoe(['export', run, '--out', onnxFile]);
+    expect(ex.status).toBe(0);
+    const meta = readMetadata(new Uint8Array(readFileSync(onnxFile)));
+    expect(meta['msmoe.kind']).toBe('lm');
+    expect(JSON.parse(meta.vocabulary as string)).toHaveLength(
+      JSON.parse(readFileSync(join(run, 'vocab.json'), 'utf8')).tokens.length,
+    );
   }, 300_000);
 
   it('--task mnist-c: ViT-MoE variants with accuracy per MNIST-C corruption and mCE', () => {

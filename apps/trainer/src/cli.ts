@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { type BackendName, ConfigError, initBackend } from '@msmoe/core';
+import { type BackendName, ConfigError, initBackend, Rng } from '@msmoe/core';
 import {
   CORRUPTIONS,
   type CorruptionName,
@@ -19,9 +19,10 @@ import {
   loadMnist,
   MNIST_CARD,
   SOTU_CARD,
+  Vocabulary,
   WIKITEXT103_CARD,
 } from '@msmoe/datasets';
-import { loadWeights, type MoELanguageModel } from '@msmoe/models';
+import { loadWeights, MoELanguageModel } from '@msmoe/models';
 import { findRuns, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
@@ -398,6 +399,59 @@ export function buildProgram(): Command {
       stop.dispose();
     }
   });
+
+  program
+    .command('export <run>')
+    .description(
+      "export a run's model to ONNX (sparse routing in the graph; config and vocabulary in metadata_props)",
+    )
+    .requiredOption('-o, --out <file>', 'ONNX file to write')
+    .action(async (run: string, flags) => {
+      const data = readRun(run);
+      const c = parseRunConfig(
+        Object.fromEntries(
+          Object.entries(data.config).filter(
+            ([k]) => !['backend', 'modelConfig', 'parameters', 'vocabulary'].includes(k),
+          ),
+        ),
+      );
+      if (c.task !== 'sotu' && c.task !== 'wikitext')
+        throw new RunError(
+          `export: ${run} is a ${c.task} run; only language models export to ONNX so far`,
+        );
+      await chooseBackend('auto', true);
+      const vocabPath = join(run, 'vocab.json');
+      if (!existsSync(vocabPath)) throw new RunError(`export: ${run} has no vocab.json`);
+      const vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
+      const model = new MoELanguageModel(
+        { ...(data.config.modelConfig as object) } as never,
+        new Rng(0),
+      );
+      try {
+        const weights = join(run, 'model.safetensors');
+        if (!existsSync(weights))
+          throw new RunError(`export: ${run} has no model.safetensors (train it to the end first)`);
+        await loadWeights(weights, model);
+        const { exportLanguageModel } = await import('@msmoe/onnx');
+        const bytes = exportLanguageModel(model, {
+          vocabulary: vocab.tokens,
+          metadata: {
+            'msmoe.run': JSON.stringify({
+              variant: data.config.variant,
+              seed: data.config.seed,
+              eval: data.eval,
+            }),
+          },
+        });
+        writeFileSync(flags.out, bytes);
+        console.log(
+          `${flags.out}: ${(bytes.length / 1e6).toFixed(2)} MB, ${c.model.preset} ${VARIANT_NAMES[c.model.rule]}, vocabulary ${vocab.size}`,
+        );
+      } finally {
+        model.dispose();
+      }
+      return done(EXIT.ok);
+    });
 
   program
     .command('report <runs...>')
