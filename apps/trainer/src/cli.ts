@@ -179,6 +179,14 @@ function addRunFlags(cmd: Command): Command {
     .option('-q, --quiet', 'no progress bar: one line per evaluation (CI logs)', false);
 }
 
+/** The run config of a run folder's config.json (without the fields the run added to it). */
+function runConfigOf(config: Record<string, unknown>): RunConfig {
+  const added = ['backend', 'modelConfig', 'parameters', 'vocabulary'];
+  return parseRunConfig(
+    Object.fromEntries(Object.entries(config).filter(([k]) => !added.includes(k))),
+  );
+}
+
 /** Builds the `msmoe` program. */
 export function buildProgram(): Command {
   const program = new Command('msmoe')
@@ -226,13 +234,7 @@ export function buildProgram(): Command {
     )
     .action(async (run: string, flags) => {
       const data = readRun(run);
-      const c = parseRunConfig(
-        Object.fromEntries(
-          Object.entries(data.config).filter(
-            ([k]) => !['backend', 'modelConfig', 'parameters', 'vocabulary'].includes(k),
-          ),
-        ),
-      );
+      const c = runConfigOf(data.config);
       await chooseBackend(flags.backend, false);
       const taskData = await loadTaskData(c, join(run, '..', '.cache'));
       const model = buildModel(c, taskData);
@@ -408,13 +410,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --out <file>', 'ONNX file to write')
     .action(async (run: string, flags) => {
       const data = readRun(run);
-      const c = parseRunConfig(
-        Object.fromEntries(
-          Object.entries(data.config).filter(
-            ([k]) => !['backend', 'modelConfig', 'parameters', 'vocabulary'].includes(k),
-          ),
-        ),
-      );
+      const c = runConfigOf(data.config);
       if (c.task !== 'sotu' && c.task !== 'wikitext')
         throw new RunError(
           `export: ${run} is a ${c.task} run; only language models export to ONNX so far`,

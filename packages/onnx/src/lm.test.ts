@@ -27,6 +27,15 @@ const base: LmConfigInput = {
 type OrtTensor = { type: string; dims: number[]; data: number[] };
 type OrtOut = Record<string, { dims: number[]; data: number[] }>;
 
+/** Zero caches for a batch (the start of every stream). */
+function zeroCaches(model: MoELanguageModel, B: number): Record<string, OrtTensor> {
+  const { span: S, dModel: d } = model.config;
+  const out: Record<string, OrtTensor> = {};
+  for (let i = 0; i < model.attentionLayers; i++)
+    out[`cache_${i}`] = { type: 'float32', dims: [B, S, d], data: new Array(B * S * d).fill(0) };
+  return out;
+}
+
 /** Runs the model in onnxruntime-web in a child Node process (Jest's VM cannot load its wasm glue). */
 function runOrt(
   bytes: Uint8Array,
@@ -103,13 +112,7 @@ describe.each(cases)('%s', (_name, over) => {
         caches = out.caches;
       }
       tf.dispose(caches);
-      const zeros: Record<string, OrtTensor> = {};
-      for (let i = 0; i < model.attentionLayers; i++)
-        zeros[`cache_${i}`] = {
-          type: 'float32',
-          dims: [B, 6, 16],
-          data: new Array(B * 6 * 16).fill(0),
-        };
+      const zeros = zeroCaches(model, B);
       const runs = blocks.map((tokens, i) => ({
         ...(i === 0 ? zeros : {}),
         tokens: { type: 'int64', dims: [B, M], data: Array.from(tokens) },
@@ -148,13 +151,7 @@ it('matches on real text: State of the Union tokens through a MomentumSMoE LM wi
     tf.dispose(o.caches);
     return o.logits.dataSync() as Float32Array;
   });
-  const zeros: Record<string, OrtTensor> = {};
-  for (let i = 0; i < model.attentionLayers; i++)
-    zeros[`cache_${i}`] = {
-      type: 'float32',
-      dims: [B, 6, 16],
-      data: new Array(B * 6 * 16).fill(0),
-    };
+  const zeros = zeroCaches(model, B);
   const [r] = runOrt(
     exportLanguageModel(model, { vocabulary: vocab.tokens }),
     1,

@@ -3,23 +3,12 @@
 // between its distribution among the top trials and among all trials, estimated with Parzen
 // estimators on a grid, normalised to sum to 1.
 import type { Distribution } from './distributions.js';
-import { ParzenEstimator, type ParzenOptions } from './samplers/parzen.js';
+import { OPTUNA_PARZEN, ParzenEstimator } from './samplers/parzen.js';
 import type { Direction, FrozenTrial } from './trial.js';
 
 const math = Math;
 
-const PARZEN: ParzenOptions = {
-  priorWeight: 1,
-  considerMagicClip: true,
-  considerEndpoints: false,
-  priorAsNeighbour: false,
-  hyperoptBandwidth: false,
-  truncation: 'kernel',
-  omitLogSigma: false,
-  logIntDiscrete: true,
-  multivariateBandwidth: 'neighbour',
-  rejectionSampling: false,
-};
+const PARZEN = OPTUNA_PARZEN;
 
 function grid(d: Distribution, n = 100): number[] {
   if (d.kind === 'categorical') return d.choices.map((_, i) => i);

@@ -17,6 +17,7 @@ import {
 import { renderStudyHtml } from './report.js';
 import {
   linearForgettingWeights,
+  OPTUNA_PARZEN,
   ParzenEstimator,
   type ParzenOptions,
   univariateSigmas,
@@ -33,19 +34,7 @@ import { parseSpace, suggestSpace } from './space.js';
 import { Study, TrialPruned } from './study.js';
 import type { FrozenTrial } from './trial.js';
 
-const OPTS = (o: Partial<ParzenOptions> = {}): ParzenOptions => ({
-  priorWeight: 1,
-  considerMagicClip: true,
-  considerEndpoints: false,
-  priorAsNeighbour: false,
-  hyperoptBandwidth: false,
-  truncation: 'kernel',
-  omitLogSigma: false,
-  logIntDiscrete: true,
-  multivariateBandwidth: 'neighbour',
-  rejectionSampling: false,
-  ...o,
-});
+const OPTS = (o: Partial<ParzenOptions> = {}): ParzenOptions => ({ ...OPTUNA_PARZEN, ...o });
 
 describe('normal distribution helpers', () => {
   it('Φ, ln Φ and Φ⁻¹ agree with reference values, including far tails', () => {

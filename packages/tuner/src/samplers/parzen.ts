@@ -29,6 +29,20 @@ export interface ParzenOptions {
   rejectionSampling: boolean;
 }
 
+/** Optuna ≥ 4.9's estimator settings (univariate neighbour bandwidths, per-kernel truncation). */
+export const OPTUNA_PARZEN: ParzenOptions = {
+  priorWeight: 1,
+  considerMagicClip: true,
+  considerEndpoints: false,
+  priorAsNeighbour: false,
+  hyperoptBandwidth: false,
+  truncation: 'kernel',
+  omitLogSigma: false,
+  logIntDiscrete: true,
+  multivariateBandwidth: 'neighbour',
+  rejectionSampling: false,
+};
+
 /** Linear-forgetting weights of n observations, oldest first (§4). */
 export function linearForgettingWeights(n: number, flat = 25): number[] {
   if (n === 0) return [];
