@@ -49,12 +49,15 @@ for (const [letter, rule] of [
   let tfMs = 0;
   blocks.forEach((tokens, i) => {
     const t0 = performance.now();
+    // Read the logits outside tf.tidy: tidy walks every element of a returned typed array.
     const out = tf.tidy(() => {
       const o = model.forward(tokens, B, caches);
-      return { logits: o.logits.dataSync() as Float32Array, caches: o.caches };
+      return { logits: o.logits, caches: o.caches };
     });
+    const logits = out.logits.dataSync() as Float32Array;
+    out.logits.dispose();
     if (i > 0) tfMs += performance.now() - t0;
-    tfLogits.push(out.logits);
+    tfLogits.push(logits);
     tf.dispose(caches);
     caches = out.caches;
   });
