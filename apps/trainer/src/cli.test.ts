@@ -203,6 +203,7 @@ describe('msmoe compare and report', () => {
     const again = msmoe(['report', study, '--out', join(out, 'r.html')]);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/report of 4 run\(s\)/);
+    expect(readFileSync(join(out, 'r.html'), 'utf8')).toMatch(/A\/B comparison/);
     // msmoe eval reloads model.safetensors and reproduces the run's own evaluation.
     const run = join(study, 'SMoE-s0');
     const before = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));

@@ -28,7 +28,7 @@ import { CheckpointStore } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { err as errColors, out as outColors } from './colors.js';
-import { compare, formatTable } from './compare.js';
+import { type CompareRow, compare, formatTable, tableHtml } from './compare.js';
 import {
   merge,
   parseRule,
@@ -461,7 +461,17 @@ export function buildProgram(): Command {
       });
       if (!dirs.length)
         throw new RunError(`report: no run folder (with config.json) under ${runs.join(', ')}`);
-      writeFileSync(flags.out, renderReport(dirs.map(readRun), { title: flags.title }));
+      // A compare study folder brings its A/B table along.
+      const tables = runs
+        .map((r) => join(r, 'compare.json'))
+        .filter((f) => existsSync(f))
+        .map((f) =>
+          tableHtml((JSON.parse(readFileSync(f, 'utf8')) as { rows: CompareRow[] }).rows),
+        );
+      writeFileSync(
+        flags.out,
+        renderReport(dirs.map(readRun), { title: flags.title, extraHtml: tables.join('') }),
+      );
       console.log(`report of ${dirs.length} run(s): ${resolve(flags.out)}`);
       return done(EXIT.ok);
     });

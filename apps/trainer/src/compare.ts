@@ -115,7 +115,8 @@ export function formatTable(rows: CompareRow[]): string {
   return t.toString();
 }
 
-function tableHtml(rows: CompareRow[]): string {
+/** The A/B table as HTML (for report.html). */
+export function tableHtml(rows: CompareRow[]): string {
   return `<h2>A/B comparison (Welch's t-test against the first variant)</h2><table><thead><tr><th>metric</th><th>variant</th><th>mean ± std</th><th>95% interval</th><th>n</th><th>p</th><th>significant</th></tr></thead><tbody>${rows
     .map(
       (r) =>

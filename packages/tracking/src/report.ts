@@ -180,13 +180,27 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
       true,
     ),
   );
-  // Learnable coefficients: one chart per coefficient name, a line per variant.
-  const coefNames = new Set<string>();
+  // Update-rule coefficients: a chart for each one that moves (learnable μ, γ…); fixed ones are listed.
+  const coefValues = new Map<string, number[]>();
   for (const r of runs)
-    for (const s of recordsOf(r, 'stats'))
-      for (const k of Object.keys((s.coefficients as Record<string, number[]>) ?? {}))
-        coefNames.add(k);
-  for (const k of [...coefNames].sort())
+    for (const st of recordsOf(r, 'stats'))
+      for (const [k, v] of Object.entries((st.coefficients as Record<string, number>) ?? {}))
+        if (typeof v === 'number') coefValues.set(k, [...(coefValues.get(k) ?? []), v]);
+  const moving = [...coefValues]
+    .filter(([, vs]) => Math.max(...vs) - Math.min(...vs) > 1e-9)
+    .map(([k]) => k);
+  const fixedCoefs = groups
+    .map((g) => {
+      const last = recordsOf(g.runs[0] as RunData, 'stats').at(-1)?.coefficients as
+        | Record<string, number>
+        | undefined;
+      const fixed = Object.entries(last ?? {}).filter(([k]) => !moving.includes(k));
+      return fixed.length
+        ? `${esc(g.variant)}: ${fixed.map(([k, v]) => `${esc(k)} = ${fmt(v)}`).join(', ')}`
+        : '';
+    })
+    .filter(Boolean);
+  for (const k of moving.sort())
     charts.push(
       line(`Update-rule coefficient ${k} over training`, k, (r) =>
         recordsOf(r, 'stats')
@@ -265,6 +279,7 @@ th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}
 ${options.extraHtml ?? ''}
 <h2>Charts</h2><div class="charts">${charts.join('\n')}</div>
 <h2>Hyperparameters that differ</h2>${diff}
+${fixedCoefs.length ? `<h2>Fixed update-rule coefficients</h2><ul>${fixedCoefs.map((l) => `<li>${l}</li>`).join('')}</ul>` : ''}
 ${refresh}
 </body></html>
 `;

@@ -65,7 +65,7 @@ function frame(
   legend: string,
 ): string {
   return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">
-<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="600">${esc(title)}</text>
+<text x="${W / 2}" y="18" text-anchor="middle" font-size="${title.length > 56 ? 11 : 14}" font-weight="600">${esc(title)}</text>
 ${body}
 <text x="${(W + M.l - M.r) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>
 <text transform="translate(14 ${(H + M.t - M.b) / 2}) rotate(-90)" text-anchor="middle" font-size="11">${esc(yLabel)}</text>
@@ -74,11 +74,20 @@ ${legend}
 }
 
 function legendOf(names: string[], colors: string[]): string {
+  // Entries laid out left to right by their text width (≈ 6 px a character), wrapping at the plot's edge.
+  let x = 0;
+  let row = 0;
   return names
-    .map(
-      (n, i) =>
-        `<g transform="translate(${M.l + 8 + (i % 4) * 120} ${M.t + 4 + math.floor(i / 4) * 14})"><rect width="10" height="10" fill="${colors[i]}"/><text x="14" y="9" font-size="10">${esc(n)}</text></g>`,
-    )
+    .map((n, i) => {
+      const w = 22 + 6 * n.length;
+      if (x > 0 && M.l + 8 + x + w > W - M.r) {
+        x = 0;
+        row++;
+      }
+      const out = `<g transform="translate(${M.l + 8 + x} ${M.t + 4 + row * 14})"><rect width="10" height="10" fill="${colors[i]}"/><text x="14" y="9" font-size="10">${esc(n)}</text></g>`;
+      x += w;
+      return out;
+    })
     .join('');
 }
 

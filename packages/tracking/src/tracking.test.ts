@@ -143,13 +143,19 @@ describe('report', () => {
           });
         w.log({
           kind: 'stats',
+          step: 10,
+          time: 0,
+          coefficients: mu ? { mu: mu - 0.05, gamma: 1 } : {},
+        });
+        w.log({
+          kind: 'stats',
           step: 20,
           time: 0,
           expertLoad: [
             [0.4, 0.3, 0.2, 0.1],
             [0.25, 0.25, 0.25, 0.25],
           ],
-          coefficients: mu ? { mu } : {},
+          coefficients: mu ? { mu, gamma: 1 } : {},
         });
         w.log({
           kind: 'eval',
@@ -179,6 +185,10 @@ describe('report', () => {
       /<td>model\.architecture<\/td><td>&#34;smsm&#34;<\/td><td>&#34;sgsg&#34;<\/td>/,
     );
     expect(html).toMatch(/SMoE<\/td><td>2<\/td><td>20<\/td>/);
+    // A learned coefficient gets a chart; a fixed one is listed.
+    expect(html).toMatch(/Update-rule coefficient mu over training/);
+    expect(html).not.toMatch(/Update-rule coefficient gamma/);
+    expect(html).toMatch(/<li>MomentumSMoE: gamma = 1.00<\/li>/);
     expect(renderReport([], { refreshSeconds: 5 })).toMatch(/<script>setInterval/);
   });
 });
