@@ -63,7 +63,7 @@ export {
   type TpePreset,
   TpeSampler,
 } from './samplers/tpe.js';
-export { parseSpace, type SpaceSpec, suggestSpace } from './space.js';
+export { type ParamSpec, parseSpace, type SpaceSpec, suggestSpace } from './space.js';
 export { InMemoryStorage, type Storage, StorageError, type TrialTemplate } from './storage/base.js';
 export { JournalFileStorage, parsePyJson, pyJson } from './storage/journal.js';
 export { openStorage } from './storage/open.js';

@@ -14,7 +14,7 @@ import { type SampleContext, type Sampler, TpeSampler } from './samplers/tpe.js'
 import { InMemoryStorage, type Storage } from './storage/base.js';
 import type { Direction, FrozenTrial, StudyInfo } from './trial.js';
 
-/** Thrown by an objective (or {@link Trial.prune}) to end a trial as PRUNED. */
+/** Thrown by an objective (when {@link Trial.shouldPrune} says so) to end a trial as PRUNED. */
 export class TrialPruned extends Error {
   constructor(message = 'trial pruned') {
     super(message);
