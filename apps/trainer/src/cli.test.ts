@@ -253,6 +253,12 @@ describe('msmoe compare and report', () => {
     const e = JSON.parse(readFileSync(join(study, 'MomentumSMoE-s0', 'eval.json'), 'utf8'));
     expect(Object.keys(e.corruptions)).toEqual(['rotate', 'fog']);
     expect(e.attacked.accuracy).toBeCloseTo(1 - e.meanCorruptedError, 10);
+    const vitFile = join(out, 'vit.onnx');
+    const ex = msmoe(['export', join(study, 'MomentumSMoE-s0'), '--out', vitFile]);
+    expect(ex.status).toBe(0);
+    const meta = readMetadata(new Uint8Array(readFileSync(vitFile)));
+    expect(meta['msmoe.kind']).toBe('vit-moe');
+    expect(JSON.parse(meta.classes as string)).toHaveLength(10);
   }, 300_000);
 });
 

@@ -12,6 +12,7 @@ import {
 } from '@msmoe/corruptions';
 import {
   CIFAR10_CARD,
+  channelStats,
   DatasetError,
   describe,
   FASHION_MNIST_CARD,
@@ -22,7 +23,7 @@ import {
   Vocabulary,
   WIKITEXT103_CARD,
 } from '@msmoe/datasets';
-import { loadWeights, MoELanguageModel } from '@msmoe/models';
+import { loadWeights, MoELanguageModel, MoEVisionTransformer } from '@msmoe/models';
 import { findRuns, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
@@ -405,47 +406,68 @@ export function buildProgram(): Command {
   program
     .command('export <run>')
     .description(
-      "export a run's model to ONNX (sparse routing in the graph; config and vocabulary in metadata_props)",
+      "export a run's model (LM, ViT-MoE, Soft-MoE ViT) to ONNX: sparse routing in the graph; config, vocabulary or classes in metadata_props",
     )
     .requiredOption('-o, --out <file>', 'ONNX file to write')
     .action(async (run: string, flags) => {
       const data = readRun(run);
       const c = runConfigOf(data.config);
-      if (c.task !== 'sotu' && c.task !== 'wikitext')
-        throw new RunError(
-          `export: ${run} is a ${c.task} run; only language models export to ONNX so far`,
-        );
       await chooseBackend('auto', true);
-      const vocabPath = join(run, 'vocab.json');
-      if (!existsSync(vocabPath)) throw new RunError(`export: ${run} has no vocab.json`);
-      const vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
-      const model = new MoELanguageModel(
-        { ...(data.config.modelConfig as object) } as never,
-        new Rng(0),
-      );
-      try {
-        const weights = join(run, 'model.safetensors');
-        if (!existsSync(weights))
-          throw new RunError(`export: ${run} has no model.safetensors (train it to the end first)`);
-        await loadWeights(weights, model);
-        const { exportLanguageModel } = await import('@msmoe/onnx');
-        const bytes = exportLanguageModel(model, {
-          vocabulary: vocab.tokens,
-          metadata: {
-            'msmoe.run': JSON.stringify({
-              variant: data.config.variant,
-              seed: data.config.seed,
-              eval: data.eval,
-            }),
-          },
-        });
-        writeFileSync(flags.out, bytes);
-        console.log(
-          `${flags.out}: ${(bytes.length / 1e6).toFixed(2)} MB, ${c.model.preset} ${VARIANT_NAMES[c.model.rule]}, vocabulary ${vocab.size}`,
+      const weights = join(run, 'model.safetensors');
+      if (!existsSync(weights))
+        throw new RunError(`export: ${run} has no model.safetensors (train it to the end first)`);
+      const onnx = await import('@msmoe/onnx');
+      const runMeta = {
+        'msmoe.run': JSON.stringify({
+          variant: data.config.variant,
+          seed: data.config.seed,
+          eval: data.eval,
+        }),
+      };
+      let bytes: Uint8Array;
+      let what: string;
+      if (c.task === 'sotu' || c.task === 'wikitext') {
+        const vocabPath = join(run, 'vocab.json');
+        if (!existsSync(vocabPath)) throw new RunError(`export: ${run} has no vocab.json`);
+        const vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
+        const model = new MoELanguageModel(
+          { ...(data.config.modelConfig as object) } as never,
+          new Rng(0),
         );
-      } finally {
-        model.dispose();
+        try {
+          await loadWeights(weights, model);
+          bytes = onnx.exportLanguageModel(model, { vocabulary: vocab.tokens, metadata: runMeta });
+        } finally {
+          model.dispose();
+        }
+        what = `vocabulary ${vocab.size}`;
+      } else {
+        // The ViT takes raw pixels: the training set's channel statistics are applied in the graph.
+        const taskData = await loadTaskData(
+          { ...c, data: { ...c.data, corruptions: [] } },
+          join(run, '..', '.cache'),
+        );
+        if (taskData.kind !== 'image') throw new RunError(`export: ${run} is not an image run`);
+        const model = new MoEVisionTransformer(
+          { ...(data.config.modelConfig as object) } as never,
+          new Rng(0),
+        );
+        try {
+          await loadWeights(weights, model);
+          bytes = onnx.exportVisionTransformer(model, {
+            normalization: channelStats(taskData.dataset.train),
+            classes: taskData.dataset.classes,
+            metadata: runMeta,
+          });
+        } finally {
+          model.dispose();
+        }
+        what = `${taskData.dataset.classes.length} classes, raw 0..255 pixels`;
       }
+      writeFileSync(flags.out, bytes);
+      console.log(
+        `${flags.out}: ${(bytes.length / 1e6).toFixed(2)} MB, ${c.model.preset} ${VARIANT_NAMES[c.model.rule]}, ${what}`,
+      );
       return done(EXIT.ok);
     });
 

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { initBackend, maxAbsDiff, Rng } from '@msmoe/core';
 import { loadSotu, Vocabulary } from '@msmoe/datasets';
 import { type LmConfigInput, MoELanguageModel } from '@msmoe/models';
 import * as tf from '@tensorflow/tfjs';
 import { readMetadata } from './graph.js';
 import { exportLanguageModel } from './lm.js';
+import { type OrtTensor, runOrt } from './testing/ort.js';
 
 beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
 
@@ -24,9 +21,6 @@ const base: LmConfigInput = {
   k: 2,
 };
 
-type OrtTensor = { type: string; dims: number[]; data: number[] };
-type OrtOut = Record<string, { dims: number[]; data: number[] }>;
-
 /** Zero caches for a batch (the start of every stream). */
 function zeroCaches(model: MoELanguageModel, B: number): Record<string, OrtTensor> {
   const { span: S, dModel: d } = model.config;
@@ -34,34 +28,6 @@ function zeroCaches(model: MoELanguageModel, B: number): Record<string, OrtTenso
   for (let i = 0; i < model.attentionLayers; i++)
     out[`cache_${i}`] = { type: 'float32', dims: [B, S, d], data: new Array(B * S * d).fill(0) };
   return out;
-}
-
-/** Runs the model in onnxruntime-web in a child Node process (Jest's VM cannot load its wasm glue). */
-function runOrt(
-  bytes: Uint8Array,
-  threads: number,
-  runs: Record<string, OrtTensor>[],
-  chain: boolean,
-): OrtOut[] {
-  const dir = mkdtempSync(join(tmpdir(), 'msmoe-ort-'));
-  try {
-    writeFileSync(join(dir, 'model.onnx'), bytes);
-    writeFileSync(
-      join(dir, 'req.json'),
-      JSON.stringify({ model: join(dir, 'model.onnx'), threads, runs, chain }),
-    );
-    const out = execFileSync(
-      process.execPath,
-      [join(__dirname, 'testing', 'ort-run.mjs'), join(dir, 'req.json')],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 28,
-      },
-    );
-    return JSON.parse(out) as OrtOut[];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 const cases: [string, Partial<LmConfigInput>][] = [

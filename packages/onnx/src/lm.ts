@@ -9,6 +9,8 @@ import { ruleOf } from '@msmoe/models';
 import { ruleConfigSchema } from '@msmoe/update-rules';
 import type * as tf from '@tensorflow/tfjs';
 import { DT, GraphBuilder } from './graph.js';
+import { sparseMoE } from './moe.js';
+import { checkExportableRule, OnnxExportError, type RuleState, ruleStep } from './rules.js';
 
 /** Options of {@link exportLanguageModel}. */
 export interface LmExportOptions {
@@ -16,14 +18,6 @@ export interface LmExportOptions {
   vocabulary?: string[];
   /** Extra metadata_props. */
   metadata?: Record<string, string>;
-}
-
-/** The export cannot represent this model. */
-export class OnnxExportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OnnxExportError';
-  }
 }
 
 const LN_EPS = 1e-5;
@@ -58,10 +52,7 @@ export function exportLanguageModel(
   const paper = c.structure === 'paper';
   const rule = ruleConfigSchema.parse(ruleOf(c));
   const coef = model.update.rule.coefficients();
-  if (!['residual', 'heavy-ball', 'nesterov', 'adam', 'robust'].includes(rule.rule))
-    throw new OnnxExportError(
-      `export: update rule "${rule.rule}" is not exportable yet (residual, heavy-ball, nesterov, adam, robust are)`,
-    );
+  checkExportableRule(rule.rule);
 
   const tokens = g.input('tokens', DT.INT64, ['batch', 'seq']);
   const attentionLayers = [...c.architecture].filter((l) => l === 's').length;
@@ -98,7 +89,7 @@ export function exportLanguageModel(
 
   let attnIndex = 0;
   let moeIndex = 0;
-  let state: Record<string, string> = { m: zero, p: zero, v: zero, d: zero };
+  let state: RuleState = { m: zero, p: zero, v: zero, d: zero };
   const nextCaches: string[] = [];
   c.architecture.split('').forEach((letter, li) => {
     const p = `layers.${li}`;
@@ -141,66 +132,17 @@ export function exportLanguageModel(
     }
     // An MoE layer: f(x) = Σ over the top-k experts of softmax(top-k logits) · expert(x).
     const t = moeIndex++;
-    const moe = (x: string) => moeBlock(g, paper ? ln(x, `${p}.ln`) : x, p, E, c.k, d, data);
-    let delta: string;
-    const next = { ...state };
-    switch (rule.rule) {
-      case 'residual':
-        delta = moe(h);
-        break;
-      case 'heavy-ball': {
-        const m = add(
-          mul(state.m as string, k(coef.mu as number)),
-          mul(moe(h), k(coef.gamma as number)),
-        );
-        delta = next.m = m;
-        break;
-      }
-      case 'nesterov': {
-        const momentum = mul(state.m as string, k(coef.mu as number));
-        const m = add(momentum, mul(moe(add(h, momentum)), k(coef.gamma as number)));
-        delta = next.m = m;
-        break;
-      }
-      case 'adam': {
-        const u = moe(h);
-        const adamLayer = rule.allLayers || t < rule.adamLayers;
-        if (!adamLayer) {
-          const m = add(
-            mul(state.m as string, k(coef.mu as number)),
-            mul(u, k(coef.gamma2 as number)),
-          );
-          delta = next.m = m;
-        } else {
-          const [b1, b2] = [coef.beta1 as number, coef.beta2 as number];
-          const pp = add(mul(state.p as string, k(b1)), mul(u, k(1 - b1)));
-          const vv = add(mul(state.v as string, k(b2)), mul(g.op1('Mul', [u, u]), k(1 - b2)));
-          let pHat = pp;
-          let vHat = vv;
-          if (rule.biasCorrection) {
-            pHat = g.op1('Div', [pp, k(1 - b1 ** (t + 1))]);
-            vHat = g.op1('Div', [vv, k(1 - b2 ** (t + 1))]);
-          }
-          delta = mul(
-            g.op1('Div', [pHat, g.op1('Sqrt', [add(vHat, k(rule.eps))])]),
-            k(coef.gamma1 as number),
-          );
-          Object.assign(next, { p: pp, v: vv, m: mul(u, k(coef.gamma2 as number)) });
-        }
-        break;
-      }
-      case 'robust': {
-        const u = moe(add(h, mul(state.d as string, k(coef.c as number))));
-        delta = next.d = add(
-          mul(state.d as string, k(coef.beta as number)),
-          mul(u, k(coef.alpha as number)),
-        );
-        break;
-      }
-      default:
-        throw new OnnxExportError(`export: update rule "${rule.rule}" is not exportable`);
-    }
-    state = next;
+    const moe = (x: string) =>
+      sparseMoE(
+        g,
+        paper ? ln(x, `${p}.ln`) : x,
+        `${p}.moe`,
+        { E, k: c.k, d, scoring: 'topk-then-softmax', renormalize: false, activation: 'relu' },
+        data,
+      );
+    const step = ruleStep(g, rule, coef, state, h, moe, t);
+    const delta = step.delta;
+    state = step.state;
     if (paper) h = add(h, delta);
     else {
       const sign = model.update.rule.referenceSign;
@@ -240,78 +182,4 @@ export function exportLanguageModel(
     ...(options.vocabulary ? { vocabulary: JSON.stringify(options.vocabulary) } : {}),
     ...(options.metadata ?? {}),
   });
-}
-
-/** One sparse MoE layer on `x [B, M, d]`: top-k routing, per-expert gather, expert MLP, ScatterND-add combine. */
-function moeBlock(
-  g: GraphBuilder,
-  x: string,
-  prefix: string,
-  E: number,
-  topK: number,
-  d: number,
-  data: (name: string) => { data: Float32Array; shape: number[] },
-): string {
-  const X = g.op1('Reshape', [x, g.int64([-1, d])]); // [N, d]
-  const r = `${prefix}.moe.router`;
-  const routerW = data(`${r}.weight`);
-  let logits = g.op1('MatMul', [X, g.float(`${r}.weight`, routerW.data, routerW.shape)]);
-  try {
-    const b = data(`${r}.bias`);
-    logits = g.op1('Add', [logits, g.float(`${r}.bias`, b.data, b.shape)]);
-  } catch {
-    // router without bias
-  }
-  const [values, indices] = g.op(
-    'TopK',
-    [logits, g.int64([topK])],
-    { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
-    2,
-  ) as [string, string];
-  const gates = g.op1('Softmax', [values], { axis: { int: -1 } }); // [N, k]
-  const w1 = data(`${prefix}.moe.experts.w1`);
-  const w2 = data(`${prefix}.moe.experts.w2`);
-  const hidden = w1.shape[2] as number;
-  const b1 = safe(() => data(`${prefix}.moe.experts.b1`));
-  const b2 = safe(() => data(`${prefix}.moe.experts.b2`));
-  let out = g.op1('Mul', [X, g.scalar(0)]);
-  for (let e = 0; e < E; e++) {
-    const hit = g.op1('Cast', [g.op1('Equal', [indices, g.int64([e], [])])], {
-      to: { int: DT.FLOAT },
-    }); // [N, k]
-    const gate = g.op1('ReduceSum', [g.op1('Mul', [gates, hit]), g.int64([1])], {
-      keepdims: { int: 0 },
-    }); // [N]
-    const chosen = g.op1('Cast', [g.op1('ReduceMax', [hit], { axes: [1], keepdims: { int: 0 } })], {
-      to: { int: DT.BOOL },
-    });
-    const rows = g.op1('Transpose', [g.op1('NonZero', [chosen])], { perm: [1, 0] }); // [n_e, 1]
-    const flat = g.op1('Reshape', [rows, g.int64([-1])]);
-    const xe = g.op1('Gather', [X, flat], { axis: { int: 0 } });
-    const slice = (t: { data: Float32Array; shape: number[] }, n: number, name: string) =>
-      g.float(
-        `${prefix}.moe.experts.${name}.${e}`,
-        t.data.slice(e * n, (e + 1) * n),
-        t.shape.slice(1),
-      );
-    let hE = g.op1('MatMul', [xe, slice(w1, d * hidden, 'w1')]);
-    if (b1) hE = g.op1('Add', [hE, slice(b1, hidden, 'b1')]);
-    hE = g.op1('Relu', [hE]);
-    let yE = g.op1('MatMul', [hE, slice(w2, hidden * d, 'w2')]);
-    if (b2) yE = g.op1('Add', [yE, slice(b2, d, 'b2')]);
-    const ge = g.op1('Unsqueeze', [
-      g.op1('Gather', [gate, flat], { axis: { int: 0 } }),
-      g.int64([1]),
-    ]);
-    out = g.op1('ScatterND', [out, rows, g.op1('Mul', [yE, ge])], { reduction: 'add' });
-  }
-  return g.op1('Reshape', [out, g.op1('Shape', [x])]);
-}
-
-function safe<T>(fn: () => T): T | null {
-  try {
-    return fn();
-  } catch {
-    return null;
-  }
 }

@@ -1,0 +1,82 @@
+import { initBackend, maxAbsDiff, Rng } from '@msmoe/core';
+import { MoEVisionTransformer, type VitConfigInput } from '@msmoe/models';
+import * as tf from '@tensorflow/tfjs';
+import { readMetadata } from './graph.js';
+import { runOrt } from './testing/ort.js';
+import { exportVisionTransformer } from './vit.js';
+
+beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
+
+const base: VitConfigInput = {
+  imageHeight: 8,
+  imageWidth: 8,
+  channels: 3,
+  patchSize: 4,
+  dModel: 16,
+  nHeads: 2,
+  depth: 4,
+  mlpDim: 24,
+  numClasses: 5,
+  numExperts: 4,
+  k: 2,
+};
+
+const cases: [string, Partial<VitConfigInput>][] = [
+  ['ViT-MoE, residual', { moe: 'vmoe' }],
+  [
+    'ViT-MoE, heavy-ball (MomentumV-MoE)',
+    { moe: 'vmoe', rule: { rule: 'heavy-ball', mu: 0.9, gamma: 1 } },
+  ],
+  [
+    'ViT-MoE, robust, reference-vmoe',
+    { moe: 'vmoe', rule: { rule: 'robust' }, structure: 'reference-vmoe' },
+  ],
+  [
+    'ViT-MoE, adam, reference-vmoe',
+    { moe: 'vmoe', rule: { rule: 'adam' }, structure: 'reference-vmoe' },
+  ],
+  ['Soft-MoE ViT, residual', { moe: 'soft', slotsPerExpert: 2 }],
+  ['Soft-MoE ViT, heavy-ball', { moe: 'soft', rule: { rule: 'heavy-ball', mu: 0.7, gamma: 1 } }],
+];
+
+describe.each(cases)('%s', (_name, over) => {
+  it.each([1, 2])(
+    'onnxruntime-web matches the tfjs forward to 1e-4 on raw pixels normalised in the graph (%i thread(s))',
+    (threads) => {
+      const model = new MoEVisionTransformer({ ...base, ...over }, new Rng(3));
+      const stats = { mean: [120, 110, 100], std: [60, 50, 40] };
+      const bytes = exportVisionTransformer(model, {
+        normalization: stats,
+        classes: ['a', 'b', 'c', 'd', 'e'],
+      });
+      const B = 5;
+      const rng = new Rng(4);
+      const raw = Float32Array.from({ length: B * 8 * 8 * 3 }, () => rng.int(256));
+      const normed = raw.map(
+        (v, i) => (v - (stats.mean[i % 3] as number)) / (stats.std[i % 3] as number),
+      );
+      const ref = tf.tidy(() => model.forward(normed, B).logits.dataSync() as Float32Array);
+      const [r] = runOrt(bytes, threads, [
+        { images: { type: 'float32', dims: [B, 8, 8, 3], data: Array.from(raw) } },
+      ]);
+      expect(r?.logits?.dims).toEqual([B, 5]);
+      expect(maxAbsDiff(Float32Array.from(r?.logits?.data ?? []), ref)).toBeLessThanOrEqual(1e-4);
+      model.dispose();
+    },
+    60_000,
+  );
+});
+
+it('keeps the kind, config, normalisation and classes in metadata_props', () => {
+  const model = new MoEVisionTransformer({ ...base, moe: 'soft' }, new Rng(1));
+  const meta = readMetadata(
+    exportVisionTransformer(model, {
+      normalization: { mean: [1, 2, 3], std: [4, 5, 6] },
+      classes: ['x'],
+    }),
+  );
+  expect(meta['msmoe.kind']).toBe('soft-moe-vit');
+  expect(JSON.parse(meta.normalization as string).std).toEqual([4, 5, 6]);
+  expect(JSON.parse(meta.classes as string)).toEqual(['x']);
+  model.dispose();
+});
