@@ -141,3 +141,26 @@ it('stores the config, the rule coefficients and the vocabulary in metadata_prop
   expect(JSON.parse(meta.vocabulary as string)).toEqual(['a', 'b']);
   model.dispose();
 });
+
+it('outputs each token’s first-choice expert per MoE layer on request (routing displays)', () => {
+  const model = new MoELanguageModel({ ...base, architecture: 'smsm' }, new Rng(3));
+  const B = 2;
+  const M = 6;
+  const tokens = Int32Array.from({ length: B * M }, (_, i) => (i * 5) % 37);
+  const ref = tf.tidy(() => {
+    const o = model.forward(tokens, B, model.initialCaches(B));
+    tf.dispose(o.caches);
+    return o.routings.map((r) =>
+      Array.from(
+        (r as { expertIndexValues: Int32Array }).expertIndexValues.filter((_, j) => j % 2 === 0),
+      ),
+    );
+  });
+  const [r] = runOrt(exportLanguageModel(model, { routingOutputs: true }), 1, [
+    { ...zeroCaches(model, B), tokens: { type: 'int64', dims: [B, M], data: Array.from(tokens) } },
+  ]);
+  expect([r?.top_expert_0?.data, r?.top_expert_1?.data].map((d) => (d ?? []).map(Number))).toEqual(
+    ref,
+  );
+  model.dispose();
+}, 60_000);

@@ -18,6 +18,8 @@ export interface LmExportOptions {
   vocabulary?: string[];
   /** Extra metadata_props. */
   metadata?: Record<string, string>;
+  /** Also output `top_expert_<t>` int64 `[batch·seq]`: each token's first-choice expert at MoE layer t. */
+  routingOutputs?: boolean;
 }
 
 const LN_EPS = 1e-5;
@@ -91,6 +93,7 @@ export function exportLanguageModel(
   let moeIndex = 0;
   let state: RuleState = { m: zero, p: zero, v: zero, d: zero };
   const nextCaches: string[] = [];
+  const routes: string[] = [];
   c.architecture.split('').forEach((letter, li) => {
     const p = `layers.${li}`;
     if (letter === 's') {
@@ -139,6 +142,7 @@ export function exportLanguageModel(
         `${p}.moe`,
         { E, k: c.k, d, scoring: 'topk-then-softmax', renormalize: false, activation: 'relu' },
         data,
+        routes,
       );
     const step = ruleStep(g, rule, coef, state, h, moe, t);
     const delta = step.delta;
@@ -175,6 +179,10 @@ export function exportLanguageModel(
   nextCaches.forEach((nc, i) => {
     g.output(nc, `next_cache_${i}`, DT.FLOAT, ['batch', S, d]);
   });
+  if (options.routingOutputs)
+    routes.forEach((r, t) => {
+      g.output(r, `top_expert_${t}`, DT.INT64, ['tokens']);
+    });
   return g.build('msmoe_lm', {
     'msmoe.kind': 'lm',
     'msmoe.config': JSON.stringify(c),

@@ -69,6 +69,7 @@ export function sparseMoE(
   prefix: string,
   spec: TopKSpec,
   data: WeightReader,
+  routes?: string[],
 ): string {
   const { E, k, d } = spec;
   const X = g.op1('Reshape', [x, g.int64([-1, d])]); // [N, d]
@@ -86,6 +87,13 @@ export function sparseMoE(
     { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
     2,
   ) as [string, string];
+  // Each token's first-choice expert, for routing displays.
+  routes?.push(
+    g.op1('Reshape', [
+      g.op1('Slice', [indices, g.int64([0]), g.int64([1]), g.int64([1])]),
+      g.int64([-1]),
+    ]),
+  );
   let gates = values;
   if (spec.scoring === 'topk-then-softmax')
     gates = g.op1('Softmax', [values], { axis: { int: -1 } });
@@ -136,6 +144,7 @@ export function softMoE(
   prefix: string,
   spec: { E: number; S: number; d: number; activation: 'relu' | 'gelu' },
   data: WeightReader,
+  routes?: string[],
 ): string {
   const { E, S, d } = spec;
   const l2n = (t: string, axis: number) =>
@@ -159,6 +168,16 @@ export function softMoE(
   const logits = g.op1('MatMul', [l2n(x, -1), phin]); // [B, T, E·S]
   const dispatch = g.op1('Softmax', [logits], { axis: { int: 1 } });
   const combine = g.op1('Softmax', [logits], { axis: { int: -1 } });
+  // The expert of each token's heaviest combine slot, for routing displays.
+  routes?.push(
+    g.op1('Reshape', [
+      g.op1('Div', [
+        g.op1('ArgMax', [combine], { axis: { int: -1 }, keepdims: { int: 0 } }),
+        g.int64([S], []),
+      ]),
+      g.int64([-1]),
+    ]),
+  );
   const slotsIn = g.op1('MatMul', [g.op1('Transpose', [dispatch], { perm: [0, 2, 1] }), x]); // [B, E·S, d]
   const outs: string[] = [];
   for (let e = 0; e < E; e++) {

@@ -19,6 +19,8 @@ export interface VitExportOptions {
   classes?: string[];
   /** Extra metadata_props. */
   metadata?: Record<string, string>;
+  /** Also output `top_expert_<t>` int64 `[batch·tokens]` (class token first): each token's expert at MoE block t. */
+  routingOutputs?: boolean;
 }
 
 /**
@@ -97,6 +99,7 @@ export function exportVisionTransformer(
   let x = g.op1('Add', [g.op1('Concat', [cls, emb], { axis: { int: 1 } }), W('pos_embed')]);
   const zero = g.op1('Mul', [x, g.scalar(0)]);
   let state: RuleState = { m: zero, p: zero, v: zero, d: zero };
+  const routes: string[] = [];
 
   for (let i = 0; i < c.depth; i++) {
     const b = `blocks.${i}`;
@@ -134,6 +137,7 @@ export function exportVisionTransformer(
             `${b}.moe`,
             { E: c.numExperts, S: c.slotsPerExpert, d, activation: 'gelu' },
             data,
+            routes,
           )
         : sparseMoE(
             g,
@@ -148,6 +152,7 @@ export function exportVisionTransformer(
               activation: 'gelu',
             },
             data,
+            routes,
           );
     };
     const step = ruleStep(g, c.rule, coef, state, x, moe, t);
@@ -164,6 +169,10 @@ export function exportVisionTransformer(
     g.int64([0, d]),
   ]);
   g.output(linear(clsOut, 'head'), 'logits', DT.FLOAT, ['batch', c.numClasses]);
+  if (options.routingOutputs)
+    routes.forEach((r, t) => {
+      g.output(r, `top_expert_${t}`, DT.INT64, ['tokens']);
+    });
   return g.build(`msmoe_vit_${c.moe}`, {
     'msmoe.kind': c.moe === 'soft' ? 'soft-moe-vit' : 'vit-moe',
     'msmoe.config': JSON.stringify(c),

@@ -25,7 +25,7 @@ for (const run of req.runs) {
   const json = {};
   carry = {};
   for (const [name, t] of Object.entries(out)) {
-    json[name] = { dims: t.dims, data: Array.from(t.data) };
+    json[name] = { dims: t.dims, data: Array.from(t.data, Number) };
     if (req.chain && name.startsWith('next_cache_')) carry[name.replace('next_', '')] = t;
   }
   results.push(json);
