@@ -33,6 +33,7 @@ maybe('apps/demo in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let close: () => void;
+  let baseUrl: string;
   const shots = process.env.MSMOE_SCREENSHOTS
     ? join(ROOT, 'docs', 'images')
     : join(ROOT, 'reports');
@@ -43,6 +44,7 @@ maybe('apps/demo in headless Chromium', () => {
       require('../../../tools/serve-static.ts') as typeof import('../../../tools/serve-static.js');
     const server = await serve(join(ROOT, 'apps', 'demo', 'dist'), 0);
     close = server.close;
+    baseUrl = server.url;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
@@ -55,6 +57,22 @@ maybe('apps/demo in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     close?.();
+  });
+
+  it('the static server is bound to 127.0.0.1 and serves nothing outside its folder', async () => {
+    expect(new URL(baseUrl).hostname).toBe('127.0.0.1');
+    const { request } = await import('node:http');
+    const status = (path: string) =>
+      new Promise<number>((resolve) => {
+        request(new URL(baseUrl), { path, method: 'GET' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).end();
+      });
+    expect(await status('/index.html')).toBe(200);
+    expect(await status('/%2e%2e/package.json')).toBe(404);
+    expect(await status('/..%2f..%2fpackage.json')).toBe(404);
+    expect(await status('/models/nope.onnx')).toBe(404);
   });
 
   it('text tab: the page’s top-5 equals onnxruntime-web’s in Node for the same prompt', async () => {
