@@ -343,28 +343,28 @@ async function main(): Promise<void> {
     void predictImage();
   });
   setupDrawing();
-  $<HTMLInputElement>('#text-file').addEventListener('change', async (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (!f) return;
-    try {
-      showError('text-error', null);
-      lms.momentum = await load(new Uint8Array(await f.arrayBuffer()), 'lm');
-      await predictText();
-    } catch (err) {
-      showError('text-error', `${f.name}: ${(err as Error).message}`);
-    }
-  });
-  $<HTMLInputElement>('#image-file').addEventListener('change', async (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
-    if (!f) return;
-    try {
-      showError('image-error', null);
-      vits.momentum = await load(new Uint8Array(await f.arrayBuffer()), 'vit');
-      await predictImage();
-    } catch (err) {
-      showError('image-error', `${f.name}: ${(err as Error).message}`);
-    }
-  });
+  // Your own model replaces the right-hand one of its tab; a bad file is reported there.
+  const onModelFile = (
+    input: string,
+    errorId: string,
+    kind: 'lm' | 'vit',
+    rerun: () => Promise<void>,
+  ) =>
+    $<HTMLInputElement>(input).addEventListener('change', async (e) => {
+      const f = (e.target as HTMLInputElement).files?.[0];
+      if (!f) return;
+      try {
+        showError(errorId, null);
+        const loaded = await load(new Uint8Array(await f.arrayBuffer()), kind);
+        if (kind === 'lm') lms.momentum = loaded;
+        else vits.momentum = loaded;
+        await rerun();
+      } catch (err) {
+        showError(errorId, `${f.name}: ${(err as Error).message}`);
+      }
+    });
+  onModelFile('#text-file', 'text-error', 'lm', predictText);
+  onModelFile('#image-file', 'image-error', 'vit', predictImage);
   $<HTMLInputElement>('#runs-folder').addEventListener('change', async (e) => {
     try {
       showError('runs-error', null);

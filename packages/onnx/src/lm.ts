@@ -7,10 +7,9 @@
 import type { LmConfig, MoELanguageModel } from '@msmoe/models';
 import { ruleOf } from '@msmoe/models';
 import { ruleConfigSchema } from '@msmoe/update-rules';
-import type * as tf from '@tensorflow/tfjs';
 import { DT, GraphBuilder } from './graph.js';
-import { sparseMoE } from './moe.js';
-import { checkExportableRule, OnnxExportError, type RuleState, ruleStep } from './rules.js';
+import { modelWeights, sparseMoE } from './moe.js';
+import { checkExportableRule, type RuleState, ruleStep } from './rules.js';
 
 /** Options of {@link exportLanguageModel}. */
 export interface LmExportOptions {
@@ -35,17 +34,8 @@ export function exportLanguageModel(
   options: LmExportOptions = {},
 ): Uint8Array {
   const c: LmConfig = model.config;
-  const vars = model.variables();
-  const data = (name: string): { data: Float32Array; shape: number[] } => {
-    const v = vars[name] as tf.Variable | undefined;
-    if (!v) throw new OnnxExportError(`export: the model has no weight "${name}"`);
-    return { data: v.dataSync() as Float32Array, shape: [...v.shape] };
-  };
   const g = new GraphBuilder();
-  const W = (name: string) => {
-    const t = data(name);
-    return g.float(name, t.data, t.shape);
-  };
+  const { data, initializer: W } = modelWeights(g, model.variables());
   const d = c.dModel;
   const H = c.nHeads;
   const dh = d / H;
@@ -68,7 +58,7 @@ export function exportLanguageModel(
       epsilon: LN_EPS,
     });
   const add = (a: string, b: string) => g.op1('Add', [a, b]);
-  const mul = (a: string, b: string) => g.op1('Mul', [a, b]);
+  const _mul = (a: string, b: string) => g.op1('Mul', [a, b]);
   const k = (v: number) => g.scalar(v);
 
   let h = g.op1('Gather', [W('embedding.weight'), tokens], { axis: { int: 0 } }); // [B, M, d]

@@ -3,9 +3,8 @@
 // class token and position embeddings, pre-LN blocks, MoE blocks with the update rule.
 import type { MoEVisionTransformer, VitConfig } from '@msmoe/models';
 import { vmoeRouterConfig } from '@msmoe/router';
-import type * as tf from '@tensorflow/tfjs';
 import { DT, GraphBuilder } from './graph.js';
-import { gelu, softMoE, sparseMoE } from './moe.js';
+import { gelu, modelWeights, softMoE, sparseMoE } from './moe.js';
 import { checkExportableRule, OnnxExportError, type RuleState, ruleStep } from './rules.js';
 
 /** Options of {@link exportVisionTransformer}. */
@@ -34,17 +33,8 @@ export function exportVisionTransformer(
   options: VitExportOptions = {},
 ): Uint8Array {
   const c: VitConfig = model.config;
-  const vars = model.variables();
-  const data = (name: string) => {
-    const v = vars[name] as tf.Variable | undefined;
-    if (!v) throw new OnnxExportError(`export: the model has no weight "${name}"`);
-    return { data: v.dataSync() as Float32Array, shape: [...v.shape] };
-  };
   const g = new GraphBuilder();
-  const W = (name: string) => {
-    const t = data(name);
-    return g.float(name, t.data, t.shape);
-  };
+  const { data, initializer: W } = modelWeights(g, model.variables());
   const { imageHeight: H, imageWidth: Wd, channels: C, patchSize: p, dModel: d, nHeads: heads } = c;
   const dh = d / heads;
   const P = (H / p) * (Wd / p);
