@@ -80,3 +80,23 @@ it('keeps the kind, config, normalisation and classes in metadata_props', () => 
   expect(JSON.parse(meta.classes as string)).toEqual(['x']);
   model.dispose();
 });
+
+it('matches on real digits: MNIST test images through the mnist-tiny MomentumV-MoE preset', async () => {
+  const { loadMnist, channelStats } = await import('@msmoe/datasets');
+  const { vitPresetConfig } = await import('@msmoe/models');
+  const mnist = await loadMnist();
+  const model = new MoEVisionTransformer(
+    vitPresetConfig('mnist-tiny', 10, 'vmoe', { rule: { rule: 'heavy-ball', mu: 0.7, gamma: 1 } }),
+    new Rng(8),
+  );
+  const stats = channelStats(mnist.train);
+  const B = 6;
+  const raw = mnist.test.images.slice(0, B * 784);
+  const normed = raw.map((v) => (v - (stats.mean[0] as number)) / (stats.std[0] as number));
+  const ref = tf.tidy(() => model.forward(normed, B).logits.dataSync() as Float32Array);
+  const [r] = runOrt(exportVisionTransformer(model, { normalization: stats }), 1, [
+    { images: { type: 'float32', dims: [B, 28, 28, 1], data: Array.from(raw) } },
+  ]);
+  expect(maxAbsDiff(Float32Array.from(r?.logits?.data ?? []), ref)).toBeLessThanOrEqual(1e-4);
+  model.dispose();
+}, 60_000);
