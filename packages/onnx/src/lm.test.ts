@@ -51,6 +51,15 @@ const cases: [string, Partial<LmConfigInput>][] = [
     },
   ],
   ['GLaM layout with a dense FFN', { architecture: 'smsf' }],
+  ['RMSProp over depth', { architecture: 'sgsg', rule: { rule: 'rmsprop', beta: 0.8 } }],
+  [
+    'SAM around heavy-ball, paper',
+    {
+      architecture: 'sgsg',
+      structure: 'paper',
+      rule: { rule: 'sam', rho: 0.1, inner: { rule: 'heavy-ball', mu: 0.7, gamma: 1 } },
+    },
+  ],
 ];
 
 describe.each(cases)('%s', (_name, over) => {

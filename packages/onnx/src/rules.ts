@@ -14,7 +14,7 @@ export class OnnxExportError extends Error {
 /** Rule state values by name (`m`, `p`, `v`, `d`), each a graph value shaped like the hidden state. */
 export type RuleState = Record<string, string>;
 
-const EXPORTABLE = ['residual', 'heavy-ball', 'nesterov', 'adam', 'robust'];
+const EXPORTABLE = ['residual', 'heavy-ball', 'nesterov', 'adam', 'rmsprop', 'robust', 'sam'];
 
 /** Throws a clear error for rules the exporter does not cover. */
 export function checkExportableRule(rule: string): void {
@@ -80,6 +80,23 @@ export function ruleStep(
       );
       return { delta, state: { ...next, p, v, m: mul(u, k(coef.gamma2 as number)) } };
     }
+    case 'rmsprop': {
+      const u = moe(h);
+      const b = coef.beta as number;
+      const v = add(mul(state.v as string, k(b)), mul(g.op1('Mul', [u, u]), k(1 - b)));
+      const delta = mul(
+        g.op1('Div', [u, g.op1('Sqrt', [add(v, k(rule.eps))])]),
+        k(coef.gamma as number),
+      );
+      return { delta, state: { ...next, v } };
+    }
+    case 'sam': {
+      // Perturb by ρ·u/‖u‖ (u = f(x), norm over the whole tensor), then the wrapped rule with f(· + e).
+      const u = moe(h);
+      const norm = add(g.op1('ReduceL2', [u], { keepdims: { int: 0 } }), k(1e-12));
+      const e = mul(u, g.op1('Div', [k(rule.rho), norm]));
+      return ruleStep(g, rule.inner, coef, state, h, (y) => moe(add(y, e)), t);
+    }
     case 'robust': {
       const u = moe(add(h, mul(state.d as string, k(coef.c as number))));
       const d = add(
@@ -89,6 +106,8 @@ export function ruleStep(
       return { delta: d, state: { ...next, d } };
     }
     default:
-      throw new OnnxExportError(`export: update rule "${rule.rule}" is not exportable`);
+      throw new OnnxExportError(
+        `export: update rule "${(rule as { rule: string }).rule}" is not exportable`,
+      );
   }
 }
