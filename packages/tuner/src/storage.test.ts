@@ -133,7 +133,7 @@ describe.each(['journal file', 'SQLite', 'PostgreSQL'])('%s storage', (kind) => 
   );
 
   maybe(
-    'a worker killed mid-trial: its trial is failed after the heartbeat grace and the study finishes',
+    'a worker killed mid-trial: its trial is failed after the heartbeat grace, retried, and the study finishes',
     async () => {
       const name = uniq();
       const hung = worker(url() as string, name, 1, 'hang');
@@ -149,7 +149,13 @@ describe.each(['journal file', 'SQLite', 'PostgreSQL'])('%s storage', (kind) => 
       expect(b.code).toBe(0);
       const s = await openStorage(url() as string);
       const ts = await (await Study.create({ name, storage: s, loadIfExists: true })).trials();
-      expect(ts.find((t) => t.number === started)?.state).toBe('FAIL');
+      const failed = ts.find((t) => t.number === started);
+      expect(failed?.state).toBe('FAIL');
+      // Retried (RetryFailedTrialCallback): a copy with the same parameters ran and completed.
+      const retried = ts.find((t) => t.systemAttrs.failed_trial === started);
+      expect(retried?.state).toBe('COMPLETE');
+      expect(retried?.params.x).toBe(failed?.params.x);
+      expect(retried?.systemAttrs.retry_history).toEqual([started]);
       expect(ts.filter((t) => t.state === 'COMPLETE')).toHaveLength(5);
       expect(ts.some((t) => t.state === 'RUNNING')).toBe(false);
       await s.close();

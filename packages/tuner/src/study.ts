@@ -130,6 +130,12 @@ export interface StudyOptions {
   heartbeatInterval?: number;
   /** Identifies this worker (heartbeats, journal lines). */
   workerId?: string;
+  /**
+   * Re-run trials failed for a lost heartbeat (Optuna's `RetryFailedTrialCallback`): a WAITING copy
+   * with the same parameters and system attrs `failed_trial` (the first failed number) and
+   * `retry_history`; `maxRetry` retries at most (null: no limit). Off by default.
+   */
+  retryFailed?: { maxRetry: number | null };
 }
 
 /** Options of {@link Study.optimize}. */
@@ -166,7 +172,10 @@ export class Study {
     this.seed = options.seed ?? 0;
     this.workerId = options.workerId ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.heartbeatInterval = options.heartbeatInterval ?? 0;
+    this.retryFailed = options.retryFailed ?? null;
   }
+
+  private readonly retryFailed: { maxRetry: number | null } | null;
 
   /** Creates (or, with `loadIfExists`, opens) a study. */
   static async create(options: StudyOptions = {}): Promise<Study> {
@@ -228,8 +237,10 @@ export class Study {
 
   /** Starts a trial: fails stale trials, claims a WAITING one or creates one, samples the joint space. */
   async ask(): Promise<Trial> {
-    if (this.heartbeatInterval > 0)
-      await this.storage.failStale(this.info.studyId, 2 * this.heartbeatInterval);
+    if (this.heartbeatInterval > 0) {
+      const stale = await this.storage.failStale(this.info.studyId, 2 * this.heartbeatInterval);
+      if (this.retryFailed) for (const t of stale) await this.retry(t);
+    }
     const frozen =
       (await this.storage.claimWaiting(this.info.studyId, this.workerId)) ??
       (await this.storage.createTrial(this.info.studyId, {}, this.workerId));
@@ -238,6 +249,26 @@ export class Study {
     const space = this.sampler.relativeSpace(ctx);
     const relative = Object.keys(space).length ? this.sampler.sampleRelative(ctx, space) : {};
     return new Trial(this, frozen, relative, space);
+  }
+
+  private async retry(t: FrozenTrial): Promise<void> {
+    const history = [...((t.systemAttrs.retry_history as number[] | undefined) ?? []), t.number];
+    const max = this.retryFailed?.maxRetry ?? null;
+    if (max !== null && history.length > max) return;
+    await this.storage.createTrial(
+      this.info.studyId,
+      {
+        state: 'WAITING',
+        params: t.params,
+        distributions: t.distributions,
+        userAttrs: t.userAttrs,
+        systemAttrs: {
+          failed_trial: (t.systemAttrs.failed_trial as number | undefined) ?? t.number,
+          retry_history: history,
+        },
+      },
+      this.workerId,
+    );
   }
 
   /** Finishes a trial: a number (COMPLETE; NaN → FAIL), `pruned` (value = last intermediate), or an error (FAIL). */

@@ -10,6 +10,7 @@ const study = await Study.create({
   loadIfExists: true,
   sampler: new TpeSampler({ nStartupTrials: 4 }),
   heartbeatInterval: 0.5,
+  retryFailed: { maxRetry: 2 },
   seed: process.pid,
 });
 if (mode === 'hang') {
