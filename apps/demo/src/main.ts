@@ -1,6 +1,6 @@
 // The msmoe playground: exported models on onnxruntime-web (wasm files served locally from /ort/).
 import { CORRUPTIONS, type CorruptionName, corrupt } from '@msmoe/corruptions';
-import { renderReport } from '@msmoe/tracking/report';
+import { PALETTE, renderReport } from '@msmoe/tracking/report';
 import * as ort from 'onnxruntime-web';
 
 ort.env.wasm.wasmPaths = new URL('./ort/', document.baseURI).href;
@@ -8,16 +8,6 @@ ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? 2 : 1;
 
 const $ = <T extends Element = HTMLElement>(sel: string, root: ParentNode = document) =>
   root.querySelector(sel) as T;
-const PALETTE = [
-  '#0072B2',
-  '#D55E00',
-  '#009E73',
-  '#CC79A7',
-  '#E69F00',
-  '#56B4E9',
-  '#8c564b',
-  '#000000',
-];
 
 /** A loaded model with its metadata. */
 interface Loaded {

@@ -2,6 +2,9 @@ import type { MetricRecord, RunData } from './run.js';
 import { mean, std, summarize } from './stats.js';
 import { barChart, esc, fmt, type LineSeries, lineChart, PALETTE } from './svg.js';
 
+/** The report's colour-blind-safe palette (Okabe–Ito), for pages that draw next to it. */
+export { PALETTE };
+
 /** Runs of one variant (same `config.variant`, different seeds). */
 export interface VariantRuns {
   variant: string;
