@@ -25,7 +25,7 @@ import {
 } from '@msmoe/datasets';
 import { loadWeights, MoELanguageModel, MoEVisionTransformer } from '@msmoe/models';
 import { findRuns, readRun, renderReport } from '@msmoe/tracking';
-import { CheckpointStore } from '@msmoe/training';
+import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { err as errColors, out as outColors } from './colors.js';
@@ -246,13 +246,9 @@ export function buildProgram(): Command {
           const cp = await new CheckpointStore(join(run, 'checkpoints')).loadLatest();
           if (!cp) throw new RunError(`${run}: no model.safetensors and no readable checkpoint`);
           for (const [n, v] of Object.entries(model.variables())) v.assign(cp.model[n] as never);
+          disposeCheckpoint(cp);
         }
-        let vision = null;
-        if (taskData.kind === 'image') {
-          const { VisionTask } = await import('@msmoe/training');
-          vision = new VisionTask(model as never, taskData.dataset.train, c.batchSize, c.seed);
-        }
-        const result = finalEvaluation(c, taskData, model, vision);
+        const result = finalEvaluation(c, taskData, model);
         writeFileSync(join(run, 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
         console.log(JSON.stringify(result, null, 2));
       } finally {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, writeFileAtomic } from '@msmoe/core';
-import { normalize, subset } from '@msmoe/datasets';
+import { channelStats, normalize, subset } from '@msmoe/datasets';
 import {
   MoELanguageModel,
   MoEVisionTransformer,
@@ -125,8 +125,29 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
     task = vision;
   }
 
-  // Periodic evaluation: validation metric and routing change on a fixed probe batch.
+  // Periodic evaluation: validation metric and routing change on a fixed probe batch. The ViT's
+  // evaluation images and probe batch are cut and normalised once.
   let probe: Int32Array[] | null = null;
+  const visionEval =
+    data.kind === 'image' && vision
+      ? {
+          stats: vision.stats,
+          part: subset(
+            data.dataset.test,
+            Array.from(
+              { length: Math.min(data.dataset.test.count, c.eval.blocks * 250) },
+              (_, i) => i,
+            ),
+          ),
+          probeImages: normalize(
+            subset(
+              data.dataset.test,
+              Array.from({ length: 64 }, (_, i) => i),
+            ),
+            vision.stats,
+          ),
+        }
+      : null;
   const stop = new AbortController();
   options.signal?.addEventListener('abort', () => stop.abort());
   if (options.signal?.aborted) stop.abort();
@@ -155,20 +176,9 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
       });
     } else {
       const vit = model as MoEVisionTransformer;
-      const n = Math.min(data.dataset.test.count, c.eval.blocks * 250);
-      const part = subset(
-        data.dataset.test,
-        Array.from({ length: n }, (_, i) => i),
-      );
-      metrics = {
-        'test accuracy': evaluateClassifier(vit, part, (vision as VisionTask).stats).accuracy,
-      };
-      const probeSet = subset(
-        data.dataset.test,
-        Array.from({ length: 64 }, (_, i) => i),
-      );
-      const imgs = normalize(probeSet, (vision as VisionTask).stats);
-      next = probeRouting(() => vit.forward(imgs, 64));
+      const v = visionEval as NonNullable<typeof visionEval>;
+      metrics = { 'test accuracy': evaluateClassifier(vit, v.part, v.stats).accuracy };
+      next = probeRouting(() => vit.forward(v.probeImages, 64));
     }
     if (probe) {
       const changes = next.map((t, l) => routingChange(probe?.[l] as Int32Array, t));
@@ -283,7 +293,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
       return { dir, stopped: true, step: result.step, finalLoss: result.lastLoss, eval: null };
     }
     await saveWeights(join(dir, 'model.safetensors'), model as MoELanguageModel);
-    const evalResult = finalEvaluation(c, data, model, vision);
+    const evalResult = finalEvaluation(c, data, model);
     await writer.writeEval({ step: result.step, finalLoss: result.lastLoss, ...evalResult });
     return { dir, stopped: false, step: result.step, finalLoss: result.lastLoss, eval: evalResult };
   } finally {
@@ -297,7 +307,6 @@ export function finalEvaluation(
   c: RunConfig,
   data: TextData | ImageData,
   model: MoELanguageModel | MoEVisionTransformer,
-  vision: VisionTask | null,
 ): Record<string, unknown> {
   if (data.kind === 'text') {
     const lm = model as MoELanguageModel;
@@ -315,8 +324,13 @@ export function finalEvaluation(
     };
   }
   const vit = model as MoEVisionTransformer;
-  const stats = (vision as VisionTask).stats;
-  const r = evaluateCorrupted(vit, data.dataset.test, data.corrupted, stats);
+  // The normalisation of training: the training set's channel statistics (as VisionTask).
+  const r = evaluateCorrupted(
+    vit,
+    data.dataset.test,
+    data.corrupted,
+    channelStats(data.dataset.train),
+  );
   const names = Object.keys(r.accuracy);
   return {
     clean: { accuracy: r.clean },
