@@ -32,6 +32,8 @@ export class Trial {
     private frozen: FrozenTrial,
     private readonly relative: Record<string, number>,
     private readonly relativeSpace: Record<string, Distribution>,
+    /** The study's trials as read at ask time: every suggestion of this trial samples against them. */
+    private readonly history: FrozenTrial[],
   ) {
     for (const [k, v] of Object.entries(frozen.params))
       this.params[k] = toExternal(frozen.distributions[k] as Distribution, v);
@@ -86,7 +88,17 @@ export class Trial {
       JSON.stringify(this.relativeSpace[name]) === JSON.stringify(d)
     )
       internal = this.relative[name] as number;
-    else internal = await this.study.sampleIndependent(this.frozen, name, d);
+    else
+      internal = this.study.sampler.sampleIndependent(
+        {
+          trials: this.history,
+          trial: this.frozen,
+          direction: this.study.direction,
+          seed: this.study.seed,
+        },
+        name,
+        d,
+      );
     await this.study.storage.setParam(this.frozen.trialId, name, internal, d);
     this.frozen.params[name] = internal;
     this.frozen.distributions[name] = d;
@@ -245,10 +257,16 @@ export class Study {
       (await this.storage.claimWaiting(this.info.studyId, this.workerId)) ??
       (await this.storage.createTrial(this.info.studyId, {}, this.workerId));
     if (this.heartbeatInterval > 0) await this.storage.heartbeat(frozen.trialId);
-    const ctx = await this.context(frozen);
+    // One read of the study per trial (not one per suggested parameter).
+    const ctx: SampleContext = {
+      trials: await this.trials(),
+      trial: frozen,
+      direction: this.direction,
+      seed: this.seed,
+    };
     const space = this.sampler.relativeSpace(ctx);
     const relative = Object.keys(space).length ? this.sampler.sampleRelative(ctx, space) : {};
-    return new Trial(this, frozen, relative, space);
+    return new Trial(this, frozen, relative, space, ctx.trials);
   }
 
   private async retry(t: FrozenTrial): Promise<void> {
@@ -346,16 +364,6 @@ export class Study {
       }
     };
     await Promise.all(Array.from({ length: workers }, worker));
-  }
-
-  /** @internal Sampler context for a trial. */
-  async context(trial: FrozenTrial): Promise<SampleContext> {
-    return { trials: await this.trials(), trial, direction: this.direction, seed: this.seed };
-  }
-
-  /** @internal Independent suggestion for one parameter. */
-  async sampleIndependent(trial: FrozenTrial, name: string, d: Distribution): Promise<number> {
-    return this.sampler.sampleIndependent(await this.context(trial), name, d);
   }
 
   /** @internal The pruner's decision for a trial. */
