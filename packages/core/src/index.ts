@@ -82,6 +82,7 @@ export {
   type SafetensorsDtype,
   SafetensorsError,
   type SafetensorsFile,
+  withSafetensorsMetadata,
 } from './safetensors/format.js';
 export {
   bfloat16BitsToFloat32,

@@ -6,6 +6,7 @@ import {
   SafetensorsError,
   safetensorsToTensors,
   tensorsToSafetensors,
+  withSafetensorsMetadata,
   writeFileAtomic,
 } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
@@ -82,11 +83,9 @@ export class CheckpointStore {
       rng: content.rng,
       metrics: content.metrics,
     });
-    // The data section does not depend on the header: hash it once, then write it with the hash.
+    // The data section does not depend on the header: encode once, hash the data, add the hash to the header.
     const draft = await tensorsToSafetensors(tensors, { metadata: { checkpoint: info } });
-    const bytes = await tensorsToSafetensors(tensors, {
-      metadata: { checkpoint: info, sha256: dataSectionHash(draft) },
-    });
+    const bytes = withSafetensorsMetadata(draft, { sha256: dataSectionHash(draft) });
     const path = this.pathOf(content.step);
     await writeFileAtomic(path, bytes);
     const all = await this.list();

@@ -139,6 +139,42 @@ function encodeData(name: string, t: RawTensor): Uint8Array {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** The JSON header as bytes, space-padded to a multiple of 8 (the format's alignment). */
+function headerBytes(header: Record<string, unknown>): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded === json.length) return json;
+  const p = new Uint8Array(padded).fill(0x20);
+  p.set(json);
+  return p;
+}
+
+/**
+ * The same safetensors bytes with `extra` merged into `__metadata__`: only the header is rebuilt,
+ * the tensor data section is copied as it is (data offsets are relative to it).
+ */
+export function withSafetensorsMetadata(
+  bytes: Uint8Array,
+  extra: Record<string, string>,
+): Uint8Array {
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Record<
+    string,
+    unknown
+  >;
+  header.__metadata__ = {
+    ...((header.__metadata__ as Record<string, string> | undefined) ?? {}),
+    ...extra,
+  };
+  const json = headerBytes(header);
+  const data = bytes.subarray(8 + length);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
 /**
  * Encodes tensors into the safetensors format: an 8-byte little-endian header length, a JSON
  * header `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {...}}` padded with
@@ -185,13 +221,7 @@ export function encodeSafetensors(
     blobs.push(blob);
     offset += blob.length;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
+  const json = headerBytes(header);
   const out = new Uint8Array(8 + json.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);

@@ -9,6 +9,7 @@ import {
   encodeSafetensors,
   type RawTensor,
   SafetensorsError,
+  withSafetensorsMetadata,
 } from './format.js';
 import {
   bfloat16BitsToFloat32,
@@ -67,6 +68,20 @@ describe('half-precision conversions', () => {
 });
 
 describe('safetensors format', () => {
+  it('adds metadata by rebuilding only the header; the tensors decode unchanged', () => {
+    const bytes = encodeSafetensors(
+      {
+        a: { dtype: 'F32', shape: [3], data: Float32Array.from([1, 2, 3]) },
+        b: { dtype: 'I32', shape: [1], data: Int32Array.from([7]) },
+      },
+      { kept: 'yes' },
+    );
+    const out = decodeSafetensors(withSafetensorsMetadata(bytes, { added: 'x'.repeat(13) }));
+    expect(out.metadata).toEqual({ kept: 'yes', added: 'x'.repeat(13) });
+    expect(Array.from(out.tensors.a?.data as Float32Array)).toEqual([1, 2, 3]);
+    expect(Array.from(out.tensors.b?.data as Int32Array)).toEqual([7]);
+  });
+
   const tensors: Record<string, RawTensor> = {
     'layer.0.weight': { dtype: 'F32', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
     half: { dtype: 'F16', shape: [3], data: new Float32Array([0.5, -1.25, 1024]) },
