@@ -50,6 +50,7 @@ describe('Trainer memory', () => {
     const s = stats[0] as StatsEvent;
     expect(s.expertLoad).toHaveLength(2);
     for (const row of s.expertLoad) expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(s.outputNorm).toHaveLength(2);
     expect(s.outputNorm.every((n) => n > 0)).toBe(true);
     expect(Object.keys(s.coefficients).length).toBeGreaterThan(0);
     trainer.dispose();

@@ -12,7 +12,7 @@ export interface TaskStats {
   items: number;
   /** Share of routed assignments each expert processed, one row per MoE layer. */
   expertLoad: number[][];
-  /** Mean L2 norm per token of the hidden state after each MoE layer. */
+  /** Mean L2 norm per token of the hidden state after each MoE layer (empty unless `layerStats` was asked). */
   outputNorm: number[];
   /** Mean routing entropy per MoE layer (nats). */
   routingEntropy: number[];
@@ -32,9 +32,15 @@ export interface TrainTask {
   variables(): Record<string, tf.Variable>;
   /**
    * Training loss (NLL + weighted auxiliary losses) on the batch at data position `position`,
-   * built inside the gradient tape. Calls `report` once with the batch's numbers.
+   * built inside the gradient tape. Calls `report` once with the batch's numbers; `layerStats`
+   * asks for the per-layer output norms too (they read tensors back, so only when logged).
    */
-  loss(position: number, rng: Rng, report: (stats: TaskStats) => void): tf.Scalar;
+  loss(
+    position: number,
+    rng: Rng,
+    report: (stats: TaskStats) => void,
+    layerStats?: boolean,
+  ): tf.Scalar;
   /** State carried between batches (copies), for checkpoints. */
   getState(): Record<string, tf.Tensor>;
   /** Restores {@link TrainTask.getState}'s tensors (copied; the caller keeps ownership). */
@@ -45,18 +51,24 @@ export interface TrainTask {
   coefficients?(): Record<string, number>;
 }
 
-/** Reads the per-layer routing numbers of a forward pass (call inside the tape; reads small tensors). */
+/**
+ * The per-layer routing numbers of a forward pass (call inside the tape). The output norms read
+ * tensors back from the backend: only with `withOutputNorm`.
+ */
 export function routingNumbers(
   routings: Routing[],
   moeOutputs: tf.Tensor3D[],
+  withOutputNorm = true,
 ): Pick<TaskStats, 'expertLoad' | 'outputNorm' | 'routingEntropy' | 'droppedTokens'> {
   const expertLoad = routings.map((r) => {
     const total = r.stats.tokensPerExpert.reduce((a, b) => a + b, 0);
     return r.stats.tokensPerExpert.map((n) => (total > 0 ? n / total : 0));
   });
-  const outputNorm = moeOutputs.map((h) =>
-    tf.tidy(() => tf.mean(tf.norm(h, 'euclidean', -1)).dataSync()[0] as number),
-  );
+  const outputNorm = withOutputNorm
+    ? moeOutputs.map((h) =>
+        tf.tidy(() => tf.mean(tf.norm(h, 'euclidean', -1)).dataSync()[0] as number),
+      )
+    : [];
   return {
     expertLoad,
     outputNorm,

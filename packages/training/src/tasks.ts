@@ -39,7 +39,12 @@ export class LmTask implements TrainTask {
     return this.model.variables();
   }
 
-  loss(position: number, rng: Rng, report: (stats: TaskStats) => void): tf.Scalar {
+  loss(
+    position: number,
+    rng: Rng,
+    report: (stats: TaskStats) => void,
+    layerStats = true,
+  ): tf.Scalar {
     tf.dispose(this.stale);
     this.stale = [];
     const block = position % this.blocks;
@@ -60,7 +65,7 @@ export class LmTask implements TrainTask {
       nll: scalarValue(nll),
       aux: scalarValue(out.auxLoss),
       items: batch.input.length,
-      ...routingNumbers(out.routings, out.moeOutputs),
+      ...routingNumbers(out.routings, out.moeOutputs, layerStats),
     });
     return tf.add(nll, out.auxLoss) as tf.Scalar;
   }
@@ -157,7 +162,12 @@ export class VisionTask implements TrainTask {
     return { images, labels };
   }
 
-  loss(position: number, rng: Rng, report: (stats: TaskStats) => void): tf.Scalar {
+  loss(
+    position: number,
+    rng: Rng,
+    report: (stats: TaskStats) => void,
+    layerStats = true,
+  ): tf.Scalar {
     const { images, labels } = this.batchAt(position);
     const out = this.model.forward(images, this.batchSize, { training: true, rng });
     const nll = MoELanguageModel.nll(out.logits, labels);
@@ -165,7 +175,7 @@ export class VisionTask implements TrainTask {
       nll: scalarValue(nll),
       aux: scalarValue(out.auxLoss),
       items: this.batchSize,
-      ...routingNumbers(out.routings, out.moeOutputs),
+      ...routingNumbers(out.routings, out.moeOutputs, layerStats),
     });
     return tf.add(nll, out.auxLoss) as tf.Scalar;
   }

@@ -255,11 +255,18 @@ export class Trainer extends Emitter<TrainerEvents> {
     let sum: Record<string, tf.Tensor> = {};
     for (let a = 0; a < c.accumulation; a++) {
       const position = this.position + a;
+      // Layer statistics only for the micro-batch whose numbers the `stats` event will carry.
+      const layerStats = a === c.accumulation - 1 && (this.step + 1) % c.statsEvery === 0;
       const { value, grads } = tf.variableGrads(
         () =>
-          this.task.loss(position, this.rng, (s) => {
-            last = s;
-          }),
+          this.task.loss(
+            position,
+            this.rng,
+            (s) => {
+              last = s;
+            },
+            layerStats,
+          ),
         list,
       );
       loss += value.dataSync()[0] as number;
