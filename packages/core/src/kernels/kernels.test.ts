@@ -190,3 +190,114 @@ describe('UnsortedSegmentSum gradient', () => {
     },
   );
 });
+
+describe('lean elementwise gradients (Multiply, RealDiv, Square, Sqrt)', () => {
+  // Each as a loss Σ w·f(a, b) with broadcasting, against finite differences and the closed form.
+  const cases: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+    ['a · b', (a, b) => tf.mul(a, b)],
+    ['a / b', (a, b) => tf.div(a, b)],
+    ['a² + √b', (a, b) => tf.add(tf.square(a), tf.sqrt(b))],
+    [
+      '√(a² + b) / a · b (a chain)',
+      (a, b) => tf.mul(tf.div(tf.sqrt(tf.add(tf.square(a), b)), a), b),
+    ],
+  ];
+  it.each(TEST_BACKENDS)('match finite differences, with broadcasting (%s)', async (backend) => {
+    await useBackend(backend);
+    const { checkGradients } = await import('../gradcheck.js');
+    for (const [name, f] of cases) {
+      for (const [sa, sb] of [
+        [
+          [3, 4],
+          [3, 4],
+        ],
+        [
+          [3, 4],
+          [1, 4],
+        ],
+        [[3, 4], []],
+        [
+          [1, 4],
+          [3, 1],
+        ],
+      ] as number[][][]) {
+        const a = tf.add(tf.randomUniform(sa!, 0.5, 2, 'float32', 1), 0);
+        const b = tf.randomUniform(sb!, 0.5, 2, 'float32', 2);
+        const w = tf.randomNormal(
+          tf.broadcast_util.assertAndGetBroadcastShape(sa!, sb!),
+          0,
+          1,
+          'float32',
+          3,
+        );
+        const res = checkGradients((x, y) => tf.sum(tf.mul(f(x!, y!), w)) as tf.Scalar, [a, b], {
+          eps: 1e-3,
+          atol: 2e-3,
+          rtol: 2e-2,
+        });
+        if (!res.ok)
+          throw new Error(`${name} ${JSON.stringify([sa, sb])}: ${JSON.stringify(res.worst)}`);
+        tf.dispose([a, b, w]);
+      }
+    }
+  });
+
+  it.each(TEST_BACKENDS)(
+    'run no Cast and no second Sqrt in the backward pass (%s)',
+    async (backend) => {
+      await useBackend(backend);
+      const a = tf.randomUniform([8, 8], 0.5, 2);
+      const b = tf.randomUniform([8, 8], 0.5, 2);
+      const profile = await tf.profile(() => {
+        tf.dispose(
+          tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+            tf.sum(tf.div(tf.mul(tf.square(x), y), tf.sqrt(y))),
+          )([a, b]),
+        );
+      });
+      const names = profile.kernels.map((k) => k.name);
+      expect(names.filter((n) => n === 'Cast')).toEqual([]);
+      expect(names.filter((n) => n === 'Sqrt')).toHaveLength(1);
+      // ∂/∂x of Σ x²y/√y = 2x√y, in closed form.
+      const [gx] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+        tf.sum(tf.div(tf.mul(tf.square(x), y), tf.sqrt(y))),
+      )([a, b]);
+      expect(maxAbsDiff(gx!.dataSync(), tf.mul(tf.mul(a, 2), tf.sqrt(b)).dataSync())).toBeLessThan(
+        1e-4,
+      );
+      tf.dispose([a, b, gx!]);
+    },
+  );
+});
+
+describe('Identity and Cast on wasm share the buffer (tfjs clones every tensor a gradient saves)', () => {
+  it('a clone reads the same values, survives its source, and costs no new buffer', async () => {
+    await useBackend('wasm');
+    const x = tf.tensor2d([
+      [1.5, -2],
+      [3, 4.25],
+    ]);
+    const buffers = () => (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32');
+    expect(buffers()).toBe(before); // shared: no new buffer
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3, 4.25]);
+    expect(Array.from(z.dataSync())).toEqual([1.5, -2, 3, 4.25]);
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1.5, -2, 3, 4.25]);
+    z.dispose();
+    expect(buffers()).toBe(before - 1); // the buffer is freed with its last tensor
+  });
+
+  it('other casts convert (to bool: non-zero is true, which the shipped kernel got wrong)', async () => {
+    await useBackend('wasm');
+    const f = tf.tensor1d([1.7, -2.7, 0, 3]);
+    expect(Array.from(tf.cast(f, 'int32').dataSync())).toEqual([1, -2, 0, 3]);
+    expect(Array.from(tf.cast(tf.tensor1d([1, 0, 5], 'int32'), 'float32').dataSync())).toEqual([
+      1, 0, 5,
+    ]);
+    expect(Array.from(tf.cast(f, 'bool').dataSync())).toEqual([1, 1, 0, 1]);
+  });
+});

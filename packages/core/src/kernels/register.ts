@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { LEAN_GRADIENTS } from './lean-grads.js';
 import { oneHotWasmConfig } from './one-hot.js';
 import { unsortedSegmentSumGradConfig } from './segment-sum-grad.js';
 import { topKGradConfig } from './topk-grad.js';
@@ -6,6 +7,7 @@ import {
   unsortedSegmentSumCpuConfig,
   unsortedSegmentSumWasmConfig,
 } from './unsorted-segment-sum.js';
+import { castWasmConfig, identityWasmConfig } from './wasm-identity.js';
 import { sliceWasmConfig, splitVWasmConfig, unpackWasmConfig } from './wasm-slice.js';
 
 /** Kernels msmoe replaces because the shipped ones compute wrong values or are far too slow. */
@@ -15,16 +17,21 @@ const REPLACEMENTS: readonly tf.KernelConfig[] = [
   sliceWasmConfig,
   unpackWasmConfig,
   splitVWasmConfig,
+  identityWasmConfig,
+  castWasmConfig,
 ];
 /** Kernels msmoe adds where tfjs ships none. */
 const ADDITIONS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
 
 /**
- * Registers what TensorFlow.js lacks or gets wrong for MoE training: a TopK gradient and a
- * mask-free UnsortedSegmentSum gradient (all backends), an UnsortedSegmentSum kernel for wasm (so `tf.gather` has a gradient there), a
+ * Registers what TensorFlow.js lacks or gets wrong for MoE training: a TopK gradient, a
+ * mask-free UnsortedSegmentSum gradient and lean gradients of Multiply, RealDiv, Square and Sqrt
+ * (no float32-to-float32 casts, no recomputed root; all backends), an UnsortedSegmentSum kernel for wasm (so `tf.gather` has a gradient there), a
  * linear-time UnsortedSegmentSum for cpu (the shipped one is O(segments × size)), a correct
- * OneHot kernel for wasm (the shipped one ignores `dtype`), and Slice / Unpack / SplitV kernels
- * for wasm that read their input in place (the shipped ones copy the whole input per output). Idempotent. Called by
+ * OneHot kernel for wasm (the shipped one ignores `dtype`), Slice / Unpack / SplitV kernels
+ * for wasm that read their input in place (the shipped ones copy the whole input per output), and
+ * Identity and same-dtype Cast on wasm that share the buffer (tfjs clones every tensor a gradient
+ * saves; the shipped kernels copy it). Idempotent. Called by
  * `initBackend` after a backend loads; call it yourself after importing a backend package and
  * picking it with `tf.setBackend` directly. Kernels of backends not yet imported are skipped.
  *
@@ -36,11 +43,12 @@ export function registerMsmoeKernels(): string[] {
     tf.registerGradient(topKGradConfig);
     added.push('gradient:TopK');
   }
-  const segGrad = tf.getGradient(unsortedSegmentSumGradConfig.kernelName);
-  if (segGrad?.gradFunc !== unsortedSegmentSumGradConfig.gradFunc) {
-    if (segGrad) tf.unregisterGradient(unsortedSegmentSumGradConfig.kernelName);
-    tf.registerGradient(unsortedSegmentSumGradConfig);
-    added.push('gradient:UnsortedSegmentSum (replaced)');
+  for (const config of [unsortedSegmentSumGradConfig, ...LEAN_GRADIENTS]) {
+    const current = tf.getGradient(config.kernelName);
+    if (current?.gradFunc === config.gradFunc) continue;
+    if (current) tf.unregisterGradient(config.kernelName);
+    tf.registerGradient(config);
+    added.push(`gradient:${config.kernelName} (replaced)`);
   }
   // Kernels for a backend are registered only once its package is loaded: loading it registers
   // its own kernels, which would overwrite (with a warning) anything registered before.

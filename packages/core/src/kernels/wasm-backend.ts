@@ -5,4 +5,5 @@ export interface WasmLikeBackend {
   readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+  incRef(dataId: tf.DataId): void;
 }
