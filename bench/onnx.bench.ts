@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { initBackend, maxAbsDiff, Rng } from '@msmoe/core';
 import { loadSotu, Vocabulary } from '@msmoe/datasets';
-import { MoELanguageModel, presetConfig } from '@msmoe/models';
+import { MoELanguageModel, parseLmConfig, presetConfig } from '@msmoe/models';
 import { exportLanguageModel } from '@msmoe/onnx';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
@@ -33,7 +33,7 @@ for (const [letter, rule] of [
   ['r', 'robust'],
 ] as const) {
   const model = new MoELanguageModel(
-    { ...presetConfig('tiny', vocab.size, letter), dropout: 0 },
+    parseLmConfig({ ...presetConfig('tiny', vocab.size, letter), dropout: 0 }),
     new Rng(0),
   );
   const M = model.config.blockLength;

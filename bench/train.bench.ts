@@ -9,6 +9,8 @@ import { loadMnist, loadSotu, Vocabulary } from '@msmoe/datasets';
 import {
   MoELanguageModel,
   MoEVisionTransformer,
+  parseLmConfig,
+  parseVitConfig,
   presetConfig,
   vitPresetConfig,
 } from '@msmoe/models';
@@ -57,7 +59,10 @@ for (const backend of values.backends.split(',') as BackendName[]) {
       ['a', 'adam'],
       ['r', 'robust'],
     ] as const) {
-      const model = new MoELanguageModel(presetConfig(preset, vocab.size, letter), new Rng(0));
+      const model = new MoELanguageModel(
+        parseLmConfig(presetConfig(preset, vocab.size, letter)),
+        new Rng(0),
+      );
       const task = new LmTask(model, stream, BATCH);
       const tokensPerSec = await throughput(task, 2, quick || slow ? 3 : 10);
       model.dispose();
@@ -66,7 +71,10 @@ for (const backend of values.backends.split(',') as BackendName[]) {
     }
   }
   for (const moe of ['vmoe', 'soft'] as const) {
-    const model = new MoEVisionTransformer(vitPresetConfig('mnist-tiny', 10, moe), new Rng(0));
+    const model = new MoEVisionTransformer(
+      parseVitConfig(vitPresetConfig('mnist-tiny', 10, moe)),
+      new Rng(0),
+    );
     const task = new VisionTask(model, mnist.train, 64);
     const imagesPerSec = await throughput(task, 2, quick ? 5 : 20);
     model.dispose();

@@ -12,6 +12,8 @@ import { channelStats, loadMnist, loadSotu, Vocabulary } from '@msmoe/datasets';
 import {
   MoELanguageModel,
   MoEVisionTransformer,
+  parseLmConfig,
+  parseVitConfig,
   presetConfig,
   vitPresetConfig,
 } from '@msmoe/models';
@@ -31,7 +33,7 @@ for (const [letter, name] of [
   ['m', 'momentum'],
 ] as const) {
   const model = new MoELanguageModel(
-    { ...presetConfig('tiny', vocab.size, letter), dropout: 0.1 },
+    parseLmConfig({ ...presetConfig('tiny', vocab.size, letter), dropout: 0.1 }),
     new Rng(0),
   );
   const trainer = new Trainer(new LmTask(model, stream, 8), {
@@ -60,7 +62,7 @@ for (const [rule, name] of [
   [{ rule: 'heavy-ball' as const, mu: 0.7, gamma: 1 }, 'momentum'],
 ] as const) {
   const model = new MoEVisionTransformer(
-    vitPresetConfig('mnist-tiny', 10, 'vmoe', { rule }),
+    parseVitConfig(vitPresetConfig('mnist-tiny', 10, 'vmoe', { rule })),
     new Rng(0),
   );
   const task = new VisionTask(model, mnist.train, 64, 0);

@@ -7,7 +7,12 @@
 import { parseArgs } from 'node:util';
 import { initBackend, Rng } from '@msmoe/core';
 import { loadMnist } from '@msmoe/datasets';
-import { MoEVisionTransformer, type VitMoEKind, vitPresetConfig } from '@msmoe/models';
+import {
+  MoEVisionTransformer,
+  parseVitConfig,
+  type VitMoEKind,
+  vitPresetConfig,
+} from '@msmoe/models';
 import { evaluateClassifier, Trainer, VisionTask } from '@msmoe/training';
 import { printTable, writeResults } from '../bench/lib/harness.js';
 
@@ -31,12 +36,14 @@ let ok = true;
 for (const kind of values.kinds.split(',') as VitMoEKind[]) {
   const t0 = performance.now();
   const model = new MoEVisionTransformer(
-    vitPresetConfig('mnist-tiny', 10, kind, {
-      rule:
-        values.rule === 'heavy-ball'
-          ? { rule: 'heavy-ball', mu: 0.7, gamma: 1 }
-          : { rule: 'residual' },
-    }),
+    parseVitConfig(
+      vitPresetConfig('mnist-tiny', 10, kind, {
+        rule:
+          values.rule === 'heavy-ball'
+            ? { rule: 'heavy-ball', mu: 0.7, gamma: 1 }
+            : { rule: 'residual' },
+      }),
+    ),
     new Rng(Number(values.seed)),
   );
   const task = new VisionTask(model, mnist.train, batch, Number(values.seed));

@@ -112,7 +112,10 @@ maybe('apps/demo in headless Chromium', () => {
         data: new Array(cfg.span * cfg.dModel).fill(0),
       };
     const dir = mkdtempSync(join(tmpdir(), 'msmoe-demo-'));
-    writeFileSync(join(dir, 'req.json'), JSON.stringify({ model, threads: 1, runs: [feeds] }));
+    writeFileSync(
+      join(dir, 'req.json'),
+      JSON.stringify({ threads: 1, jobs: [{ model, runs: [feeds] }] }),
+    );
     const out = JSON.parse(
       execFileSync(
         process.execPath,
@@ -122,7 +125,7 @@ maybe('apps/demo in headless Chromium', () => {
     );
     rmSync(dir, { recursive: true, force: true });
     const V = vocab.length;
-    const last = (out[0].logits.data as number[]).slice((ids.length - 1) * V, ids.length * V);
+    const last = (out[0][0].logits.data as number[]).slice((ids.length - 1) * V, ids.length * V);
     const m = Math.max(...last);
     const e = last.map((x) => Math.exp(x - m));
     const s = e.reduce((a, b) => a + b, 0);

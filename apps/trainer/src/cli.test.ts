@@ -48,8 +48,16 @@ describe('msmoe CLI errors', () => {
     [['train', '--set', 'train.lrr=1'], /^msmoe: config: train\.lrr: unknown field$/],
     [['train', '--set', 'train.lr=-1'], /^msmoe: config: train\.lr: .*(got -1)/],
     [
-      ['train', '--rule', 'nesterov'],
-      /^msmoe: rule: "nesterov" is not a rule; allowed: g\|residual\|SMoE/,
+      ['train', '--rule', 'lion'],
+      /^msmoe: rule: is not a rule; allowed: g\|residual\|SMoE, m\|heavy-ball\|MomentumSMoE, .* \(got "lion"\)$/,
+    ],
+    [
+      ['train', '--rule', '{"rule":"heavy-ball","mu":1.5}'],
+      /^msmoe: rule\.mu: .*\(got "\{\\"rule\\":\\"heavy-ball\\",\\"mu\\":1\.5\}"\)$/,
+    ],
+    [
+      ['train', '--set', 'model.overrides.numExperts=1'],
+      /^msmoe: config: model\.overrides\.k: must be ≤ numExperts \(1\)/,
     ],
     [
       ['train', '--task', 'wikitext', '--set', 'data.folder=/no/such/folder'],
@@ -165,6 +173,69 @@ describe('msmoe train', () => {
   }, 300_000);
 });
 
+describe('run folders written before the rule registry', () => {
+  it('a folder with `coefficients` and old weight names still evaluates, resumes and exports', async () => {
+    const rule = '{"rule":"heavy-ball","mu":{"init":0.6,"learnable":true}}';
+    const args = ['--steps', '6', '--backend', 'cpu', '--quiet', '--rule', rule, ...SMALL];
+    const r = msmoe(['train', ...args, 'train.checkpointEvery=3', 'eval.every=3', '--out', out]);
+    expect(r.status).toBe(0);
+    const run = join(out, 'MomentumSMoE-s0');
+    const before = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));
+    // Rewrite the folder as the old layout: the rule chosen twice, weights under `update.*`.
+    const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    const { rule: settings, ...model } = config.model;
+    writeFileSync(
+      join(run, 'config.json'),
+      JSON.stringify({ ...config, model: { ...model, rule: 'm', coefficients: settings } }),
+    );
+    const old = (n: string) =>
+      n === 'rule.mu'
+        ? 'update.rule.mu'
+        : n.replace(
+            /^layers\.(\d+)\.(ln_inner|ln_out)/,
+            (_m, i, ln) => `update.layers.${(Number(i) - 1) / 2}.${ln}`,
+          );
+    const core = await import('@msmoe/core');
+    const { CheckpointStore, disposeCheckpoint } = await import('@msmoe/training');
+    await core.initBackend({ prefer: 'cpu', fallback: false, env: {} });
+    const weights = await core.loadSafetensors(join(run, 'model.safetensors'));
+    expect(Object.keys(weights.tensors)).toContain('layers.1.ln_inner.weight');
+    await core.saveSafetensors(
+      join(run, 'model.safetensors'),
+      Object.fromEntries(Object.entries(weights.tensors).map(([n, t]) => [old(n), t])),
+      { metadata: weights.metadata },
+    );
+    const store = new CheckpointStore(join(run, 'checkpoints'));
+    const cp = (await store.loadLatest()) as NonNullable<
+      Awaited<ReturnType<typeof store.loadLatest>>
+    >;
+    await store.save({
+      ...cp,
+      model: Object.fromEntries(Object.entries(cp.model).map(([n, t]) => [old(n), t])),
+      optimizer: Object.fromEntries(
+        Object.entries(cp.optimizer).map(([k, t]) => [
+          /^[mv]\./.test(k) ? `${k.slice(0, 2)}${old(k.slice(2))}` : k,
+          t,
+        ]),
+      ),
+    });
+    disposeCheckpoint(cp);
+    const ev = msmoe(['eval', run, '--backend', 'cpu']);
+    expect(ev.stderr).toBe('');
+    expect(ev.status).toBe(0);
+    const after = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));
+    expect(after.clean.perplexity).toBeCloseTo(before.clean.perplexity, 4);
+    rmSync(join(run, 'model.safetensors'));
+    const resumed = msmoe(['train', '--resume', run, '--backend', 'cpu', '--quiet']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    expect(readRun(run).eval?.finalLoss).toBeCloseTo(before.finalLoss, 5);
+    const ex = msmoe(['export', run, '--out', join(out, 'm.onnx')]);
+    expect(ex.status).toBe(0);
+    expect(ex.stdout).toMatch(/MomentumSMoE/);
+  }, 300_000);
+});
+
 describe('msmoe compare and report', () => {
   it('2 variants × 2 seeds: the table, compare.json and a report with every chart', () => {
     const r = msmoe([
@@ -246,15 +317,15 @@ describe('msmoe compare and report', () => {
       'data.corruptions=["rotate","fog"]',
     ]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/compare SMoE vs MomentumSMoE on mnist-c \(mnist-tiny\)/);
+    expect(r.stdout).toMatch(/compare V-MoE vs MomentumV-MoE on mnist-c \(mnist-tiny\)/);
     for (const m of ['clean accuracy', 'accuracy rotate', 'accuracy fog', 'mCE'])
       expect(r.stdout).toContain(m);
     const study = join(/report: (.*)report\.html/.exec(r.stdout)?.[1] as string);
-    const e = JSON.parse(readFileSync(join(study, 'MomentumSMoE-s0', 'eval.json'), 'utf8'));
+    const e = JSON.parse(readFileSync(join(study, 'MomentumV-MoE-s0', 'eval.json'), 'utf8'));
     expect(Object.keys(e.corruptions)).toEqual(['rotate', 'fog']);
     expect(e.attacked.accuracy).toBeCloseTo(1 - e.meanCorruptedError, 10);
     const vitFile = join(out, 'vit.onnx');
-    const ex = msmoe(['export', join(study, 'MomentumSMoE-s0'), '--out', vitFile]);
+    const ex = msmoe(['export', join(study, 'MomentumV-MoE-s0'), '--out', vitFile]);
     expect(ex.status).toBe(0);
     const meta = readMetadata(new Uint8Array(readFileSync(vitFile)));
     expect(meta['msmoe.kind']).toBe('vit-moe');
@@ -269,7 +340,7 @@ describe('msmoe tune', () => {
       space,
       JSON.stringify({
         'train.lr': { type: 'float', low: 0.001, high: 0.01, log: true },
-        'model.coefficients.mu': { type: 'float', low: 0.3, high: 0.95 },
+        'model.rule.mu': { type: 'float', low: 0.3, high: 0.95 },
       }),
     );
     const db = `sqlite:${join(out, 'study.db')}`;
@@ -292,7 +363,6 @@ describe('msmoe tune', () => {
       '--quiet',
       ...SMALL,
       'eval.every=4',
-      'model.coefficients.rule=heavy-ball',
     ];
     const r = msmoe(args);
     expect(r.status).toBe(0);
@@ -308,7 +378,9 @@ describe('msmoe tune', () => {
     ).toEqual(['trial-0', 'trial-1', 'trial-2', 'trial-3', 'trial-4', 'trial-5']);
     expect(readFileSync(join(folder, 'study.html'), 'utf8')).toMatch(/<svg class="chart"/);
     const cfg = JSON.parse(readFileSync(join(folder, 'trial-0', 'config.json'), 'utf8'));
-    expect(cfg.model.coefficients.mu).toBeGreaterThanOrEqual(0.3);
+    expect(cfg.model.rule).toMatchObject({ rule: 'heavy-ball', gamma: 1 });
+    expect(cfg.model.rule.mu).toBeGreaterThanOrEqual(0.3);
+    expect(cfg.modelConfig.rule.mu).toBe(cfg.model.rule.mu); // the sampled μ reaches the model
     writeFileSync(
       space,
       JSON.stringify({ 'train.lrr': { type: 'float', low: 0.001, high: 0.01 } }),

@@ -23,21 +23,28 @@ import {
   Vocabulary,
   WIKITEXT103_CARD,
 } from '@msmoe/datasets';
-import { loadWeights, MoELanguageModel, MoEVisionTransformer } from '@msmoe/models';
+import {
+  loadWeights,
+  MoELanguageModel,
+  MoEVisionTransformer,
+  parseLmConfig,
+  parseVitConfig,
+} from '@msmoe/models';
 import { findRuns, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
+import { ruleSpellings } from '@msmoe/update-rules';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { err as errColors, out as outColors } from './colors.js';
 import { type CompareRow, compare, formatTable, tableHtml } from './compare.js';
 import {
-  merge,
-  parseRule,
+  mergeRunConfigs,
+  parseRuleFlag,
   parseRunConfig,
-  type RuleLetter,
   type RunConfig,
   readConfigFile,
-  VARIANT_NAMES,
+  runConfigOf,
+  variantName,
 } from './config.js';
 import { loadTaskData } from './data.js';
 import { createReporter } from './progress.js';
@@ -111,10 +118,10 @@ function configFrom(flags: CommonFlags, defaults: Record<string, unknown> = {}):
     name: flags.name,
     seed: flags.seed,
     batchSize: flags.batchSize,
-    model: { preset: flags.preset, rule: flags.rule ? parseRule(flags.rule) : undefined },
+    model: { preset: flags.preset, rule: flags.rule ? parseRuleFlag(flags.rule) : undefined },
     train: { steps: flags.steps, lr: flags.lr },
   };
-  const merged = merge(defaults, file, fromFlags, sets(flags.set));
+  const merged = mergeRunConfigs(defaults, file, fromFlags, sets(flags.set));
   // A train section without steps gets the default.
   const train = merged.train as Record<string, unknown>;
   if (train.steps === undefined) train.steps = 300;
@@ -180,13 +187,8 @@ function addRunFlags(cmd: Command): Command {
     .option('-q, --quiet', 'no progress bar: one line per evaluation (CI logs)', false);
 }
 
-/** The run config of a run folder's config.json (without the fields the run added to it). */
-function runConfigOf(config: Record<string, unknown>): RunConfig {
-  const added = ['backend', 'modelConfig', 'parameters', 'vocabulary'];
-  return parseRunConfig(
-    Object.fromEntries(Object.entries(config).filter(([k]) => !added.includes(k))),
-  );
-}
+/** Help text of `--rule`: every rule's letter, name and label, from the registry. */
+const RULE_HELP = `update rule: ${ruleSpellings().join(', ')}; or JSON, e.g. '{"rule":"heavy-ball","mu":0.9}'`;
 
 /** Builds the `msmoe` program. */
 export function buildProgram(): Command {
@@ -200,7 +202,7 @@ export function buildProgram(): Command {
     program
       .command('train')
       .description('train one model (Ctrl-C writes a checkpoint; --resume continues)')
-      .option('--rule <rule>', 'g|SMoE, m|MomentumSMoE, a|AdamSMoE, r|robust')
+      .option('--rule <rule>', RULE_HELP)
       .option('--seed <n>', 'seed', int('--seed'))
       .option('--name <name>', 'run folder name (default <variant>-s<seed>)')
       .option('--resume <run>', 'continue a run folder from its newest readable checkpoint'),
@@ -245,7 +247,10 @@ export function buildProgram(): Command {
         else {
           const cp = await new CheckpointStore(join(run, 'checkpoints')).loadLatest();
           if (!cp) throw new RunError(`${run}: no model.safetensors and no readable checkpoint`);
-          for (const [n, v] of Object.entries(model.variables())) v.assign(cp.model[n] as never);
+          const saved = Object.fromEntries(
+            Object.entries(cp.model).map(([n, t]) => [model.currentWeightName(n), t]),
+          );
+          for (const [n, v] of Object.entries(model.variables())) v.assign(saved[n] as never);
           disposeCheckpoint(cp);
         }
         const result = finalEvaluation(c, taskData, model);
@@ -263,7 +268,11 @@ export function buildProgram(): Command {
       .description(
         'A/B study: the same model, data and seeds with different update rules; table + report.html',
       )
-      .option('--variants <list>', 'rules to compare, first is the baseline', 'g,m,a,r')
+      .option(
+        '--variants <list>',
+        'rules to compare (letters, names or labels), first is the baseline',
+        'g,m,a,r',
+      )
       .option('--seeds <n>', 'seeds per variant', int('--seeds'))
       .option(
         '--quick',
@@ -304,13 +313,15 @@ export function buildProgram(): Command {
     const base = configFrom(flags, defaults);
     const variants = String(flags.variants)
       .split(',')
-      .map((v) => parseRule(v.trim())) as RuleLetter[];
+      .map((v) => parseRuleFlag(v.trim(), 'variants'));
+    const labelOf = (rule: (typeof variants)[number]) =>
+      variantName({ ...base, variant: undefined, model: { ...base.model, rule } });
     const seeds = Array.from({ length: flags.seeds ?? (quick ? 2 : 3) }, (_, i) => base.seed + i);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const out = join(flags.out, `compare-${base.task}-${stamp}`);
     const backend = await chooseBackend(flags.backend, flags.quiet);
     console.log(
-      `compare ${variants.map((l) => VARIANT_NAMES[l]).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps → ${out}`,
+      `compare ${variants.map(labelOf).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps → ${out}`,
     );
     const stop = interrupts();
     try {
@@ -349,7 +360,7 @@ export function buildProgram(): Command {
         'journal:<file> (default <out>/<study>.log), sqlite:<file>, postgres://user:pass@host/db, memory',
       )
       .option('--study <name>', 'study name (the same name resumes it)')
-      .option('--rule <rule>', 'g|SMoE, m|MomentumSMoE, a|AdamSMoE, r|robust')
+      .option('--rule <rule>', RULE_HELP)
       .option('--seed <n>', 'seed of the runs and of the sampler', int('--seed'), 0)
       .addOption(new Option('--sampler <name>', 'sampler').choices(SAMPLERS).default('tpe'))
       .addOption(new Option('--pruner <name>', 'pruner').choices(PRUNERS).default('median')),
@@ -426,10 +437,7 @@ export function buildProgram(): Command {
         const vocabPath = join(run, 'vocab.json');
         if (!existsSync(vocabPath)) throw new RunError(`export: ${run} has no vocab.json`);
         const vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
-        const model = new MoELanguageModel(
-          { ...(data.config.modelConfig as object) } as never,
-          new Rng(0),
-        );
+        const model = new MoELanguageModel(parseLmConfig(data.config.modelConfig), new Rng(0));
         try {
           await loadWeights(weights, model);
           bytes = onnx.exportLanguageModel(model, { vocabulary: vocab.tokens, metadata: runMeta });
@@ -444,10 +452,7 @@ export function buildProgram(): Command {
           join(run, '..', '.cache'),
         );
         if (taskData.kind !== 'image') throw new RunError(`export: ${run} is not an image run`);
-        const model = new MoEVisionTransformer(
-          { ...(data.config.modelConfig as object) } as never,
-          new Rng(0),
-        );
+        const model = new MoEVisionTransformer(parseVitConfig(data.config.modelConfig), new Rng(0));
         try {
           await loadWeights(weights, model);
           bytes = onnx.exportVisionTransformer(model, {
@@ -462,7 +467,7 @@ export function buildProgram(): Command {
       }
       writeFileSync(flags.out, bytes);
       console.log(
-        `${flags.out}: ${(bytes.length / 1e6).toFixed(2)} MB, ${c.model.preset} ${VARIANT_NAMES[c.model.rule]}, ${what}`,
+        `${flags.out}: ${(bytes.length / 1e6).toFixed(2)} MB, ${c.model.preset} ${variantName(c)}, ${what}`,
       );
       return done(EXIT.ok);
     });

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@msmoe/core';
 import { esc, fmt, readRun, renderReport, summarize, welch } from '@msmoe/tracking';
+import type { RuleConfig } from '@msmoe/update-rules';
 import Table from 'cli-table3';
-import { type RuleLetter, type RunConfig, VARIANT_NAMES } from './config.js';
+import { type RunConfig, variantName } from './config.js';
 import { loadTaskData } from './data.js';
 import type { Reporter } from './progress.js';
 import { type RunResult, trainRun } from './run.js';
@@ -132,7 +133,8 @@ export function tableHtml(rows: CompareRow[]): string {
  */
 export async function compare(options: {
   base: RunConfig;
-  variants: RuleLetter[];
+  /** The rules compared, the first the baseline. */
+  variants: RuleConfig[];
   seeds: number[];
   out: string;
   reporter: Reporter;
@@ -143,8 +145,11 @@ export async function compare(options: {
   const data = await loadTaskData(base, join(out, '..', '.cache'));
   const runs: RunResult[] = [];
   const perVariant: { variant: string; metrics: Record<string, number>[] }[] = [];
-  for (const letter of options.variants) {
-    const variant = VARIANT_NAMES[letter];
+  const labels = options.variants.map((rule) =>
+    variantName({ task: base.task, model: { ...base.model, rule } }),
+  );
+  for (const [i, rule] of options.variants.entries()) {
+    const variant = labels[i] as string;
     const metrics: Record<string, number>[] = [];
     for (const seed of options.seeds) {
       const c: RunConfig = {
@@ -152,7 +157,7 @@ export async function compare(options: {
         name: undefined,
         variant,
         seed,
-        model: { ...base.model, rule: letter },
+        model: { ...base.model, rule },
       };
       const r = await trainRun(c, {
         out,
@@ -176,7 +181,7 @@ export async function compare(options: {
     renderReport(
       runs.map((r) => readRun(r.dir)),
       {
-        title: `msmoe compare: ${options.variants.map((l) => VARIANT_NAMES[l]).join(' vs ')}`,
+        title: `msmoe compare: ${labels.join(' vs ')}`,
         extraHtml: tableHtml(rows),
       },
     ),

@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { ConfigError } from '@msmoe/core';
 import { parseSpace } from '@msmoe/tuner';
 import { abRows, runMetrics } from './compare.js';
-import { merge, parseRule, parseRunConfig, readConfigFile, runName } from './config.js';
+import {
+  merge,
+  mergeRunConfigs,
+  parseRuleFlag,
+  parseRunConfig,
+  readConfigFile,
+  runConfigOf,
+  runName,
+  variantName,
+} from './config.js';
 import { checkSpaceAgainstConfig } from './tune.js';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
@@ -17,14 +26,17 @@ describe('run config', () => {
     for (const f of configs)
       expect(() => parseRunConfig(readConfigFile(join(EXAMPLES, f)))).not.toThrow();
     // Search spaces parse, and every path is a field of a MomentumSMoE run config.
-    const momentum = parseRunConfig({ model: { rule: 'm', coefficients: { rule: 'heavy-ball' } } });
+    const momentum = parseRunConfig({ model: { rule: 'm' } });
     expect(spaces.length).toBeGreaterThanOrEqual(1);
     for (const f of spaces)
       expect(() =>
         checkSpaceAgainstConfig(momentum, parseSpace(readConfigFile(join(EXAMPLES, f)))),
       ).not.toThrow();
     const c = parseRunConfig(readConfigFile(join(EXAMPLES, 'momentum-tiny.yaml')));
-    expect(c.model).toMatchObject({ preset: 'tiny', rule: 'm' });
+    expect(c.model).toMatchObject({
+      preset: 'tiny',
+      rule: { rule: 'heavy-ball', mu: { init: 0.7, learnable: true }, gamma: 1 },
+    });
     expect(runName(c)).toBe('MomentumSMoE-s1');
   });
 
@@ -32,12 +44,15 @@ describe('run config', () => {
     const c = parseRunConfig({});
     expect(c).toMatchObject({
       task: 'sotu',
-      model: { preset: 'tiny', rule: 'g' },
+      model: { preset: 'tiny', rule: { rule: 'residual' } },
       train: { steps: 300 },
     });
     expect(parseRunConfig({ task: 'mnist' }).model.preset).toBe('mnist-tiny');
     expect(() => parseRunConfig({ model: { rule: 'x' } })).toThrow(
-      /model\.rule: .*"g".*"m".*"a".*"r".*\(got "x"\)/,
+      /model\.rule: is not a rule; allowed: g\|residual\|SMoE, m\|heavy-ball\|MomentumSMoE, .* \(got "x"\)/,
+    );
+    expect(() => parseRunConfig({ model: { rule: { rule: 'heavy-ball', mu: 1.5 } } })).toThrow(
+      /model\.rule\.mu: .*\(got 1\.5\)/,
     );
     expect(() => parseRunConfig({ batchSize: 0 })).toThrow(ConfigError);
     expect(() => parseRunConfig({ task: 'mnist', model: { preset: 'tiny' } })).toThrow(
@@ -46,18 +61,85 @@ describe('run config', () => {
   });
 
   it('parses rule names and merges config layers (later wins, deep)', () => {
-    expect(['g', 'SMoE', 'heavy-ball', 'MomentumSMoE', 'adam', 'robust'].map(parseRule)).toEqual([
-      'g',
-      'g',
-      'm',
-      'm',
-      'a',
-      'r',
-    ]);
+    expect(
+      ['g', 'SMoE', 'heavy-ball', 'MomentumSMoE', 'adam', 'robust', 'nesterov'].map(
+        (v) => parseRuleFlag(v).rule,
+      ),
+    ).toEqual(['residual', 'residual', 'heavy-ball', 'heavy-ball', 'adam', 'robust', 'nesterov']);
+    expect(parseRuleFlag('{"rule":"heavy-ball","mu":0.9}')).toEqual({
+      rule: 'heavy-ball',
+      mu: 0.9,
+      gamma: 1,
+    });
+    expect(() => parseRuleFlag('{"rule":')).toThrow(/rule: .* is not valid JSON/);
     expect(merge({ a: { b: 1, c: 2 }, d: [1] }, { a: { b: 3 }, d: [2], e: undefined })).toEqual({
       a: { b: 3, c: 2 },
       d: [2],
     });
+  });
+});
+
+describe('one rule field', () => {
+  it('`--rule m` and `--set model.rule.mu=…` (or a tuner patch) combine; another rule replaces', () => {
+    const flags = { model: { rule: 'm' } };
+    const set = { model: { rule: { mu: 0.9 } } };
+    expect(parseRunConfig(mergeRunConfigs(flags, set)).model.rule).toEqual({
+      rule: 'heavy-ball',
+      mu: 0.9,
+      gamma: 1,
+    });
+    const file = { model: { rule: { rule: 'robust', kappa: 4, rho: 0.6 } } };
+    expect(parseRunConfig(mergeRunConfigs(file, flags)).model.rule).toEqual({
+      rule: 'heavy-ball',
+      mu: 0.7,
+      gamma: 1,
+    });
+    // A tuner patch on a parsed config.
+    const base = parseRunConfig({ model: { rule: 'm' } });
+    const patched = parseRunConfig(
+      merge(base as unknown as Record<string, unknown>, { model: { rule: { mu: 0.4 } } }),
+    );
+    expect(patched.model.rule).toMatchObject({ rule: 'heavy-ball', mu: 0.4 });
+  });
+
+  it('labels variants from the rule: a Nesterov run is not "SMoE", a ViT is a V-MoE', () => {
+    expect(variantName(parseRunConfig({ model: { rule: 'nesterov' } }))).toBe('NesterovSMoE');
+    expect(variantName(parseRunConfig({ task: 'mnist', model: { rule: 'm' } }))).toBe(
+      'MomentumV-MoE',
+    );
+    expect(variantName(parseRunConfig({ task: 'mnist', model: { moe: 'soft' } }))).toBe('Soft-MoE');
+  });
+
+  it('old configs with `coefficients` still load (migrated at the boundary)', () => {
+    const old = {
+      task: 'sotu',
+      variant: 'MomentumSMoE',
+      model: {
+        preset: 'tiny',
+        rule: 'm',
+        coefficients: { rule: 'heavy-ball', mu: 0.8, gamma: 1 },
+        moe: 'vmoe',
+      },
+      backend: 'wasm',
+      modelConfig: { architecture: 'smsm' },
+      parameters: 123,
+      vocabulary: 10001,
+    };
+    expect(runConfigOf(old).model.rule).toEqual({ rule: 'heavy-ball', mu: 0.8, gamma: 1 });
+    expect(
+      runConfigOf({ ...old, model: { rule: 'a', coefficients: undefined } }).model.rule.rule,
+    ).toBe('adam');
+  });
+
+  it('checks the model the config builds before any data is read, naming the field', () => {
+    expect(() => parseRunConfig({ model: { overrides: { k: 9 } } })).toThrow(
+      /model\.overrides\.k: must be ≤ numExperts \(4\)/,
+    );
+    expect(() =>
+      parseRunConfig({
+        model: { rule: { rule: 'adam', layer0Quirk: true }, overrides: { structure: 'paper' } },
+      }),
+    ).toThrow(/model\.rule\.layer0Quirk: /);
   });
 });
 

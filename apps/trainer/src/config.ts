@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, parseOrThrow } from '@msmoe/core';
-import { LM_PRESETS, VIT_PRESETS } from '@msmoe/models';
+import {
+  LM_PRESETS,
+  lmConfigSchema,
+  presetConfig,
+  VIT_PRESETS,
+  vitConfigSchema,
+  vitPresetConfig,
+} from '@msmoe/models';
 import { trainConfigSchema } from '@msmoe/training';
-import { ruleConfigSchema } from '@msmoe/update-rules';
+import { type RuleConfig, ruleLabel, ruleSpecSchema } from '@msmoe/update-rules';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -15,53 +22,6 @@ const taskSchema: z.ZodType<TaskName> = z.enum([
   'mnist-c',
   'fashion-mnist',
 ]);
-
-/** The MoE variant: g SMoE, m MomentumSMoE, a AdamSMoE, r Robust MomentumSMoE. */
-export type RuleLetter = 'g' | 'm' | 'a' | 'r';
-const letterSchema: z.ZodType<RuleLetter> = z.enum(['g', 'm', 'a', 'r']);
-
-/** Display names of the variants, as the paper. */
-export const VARIANT_NAMES: Record<RuleLetter, string> = {
-  g: 'SMoE',
-  m: 'MomentumSMoE',
-  a: 'AdamSMoE',
-  r: 'Robust MomentumSMoE',
-};
-
-/** The update rule of each letter (for ViTs, whose config names the rule). */
-export const RULE_OF_LETTER = {
-  g: 'residual',
-  m: 'heavy-ball',
-  a: 'adam',
-  r: 'robust',
-} as const;
-
-/** Accepts a letter or a rule/variant name (`heavy-ball`, `MomentumSMoE`, …). */
-export function parseRule(value: string): RuleLetter {
-  const v = value.toLowerCase().replace(/[\s_]/g, '-');
-  const aliases: Record<string, RuleLetter> = {
-    g: 'g',
-    smoe: 'g',
-    residual: 'g',
-    m: 'm',
-    momentumsmoe: 'm',
-    momentum: 'm',
-    'heavy-ball': 'm',
-    a: 'a',
-    adamsmoe: 'a',
-    adam: 'a',
-    r: 'r',
-    'robust-momentumsmoe': 'r',
-    robust: 'r',
-  };
-  const letter = aliases[v];
-  if (!letter)
-    throw new ConfigError(
-      `rule: "${value}" is not a rule; allowed: g|residual|SMoE, m|heavy-ball|MomentumSMoE, a|adam|AdamSMoE, r|robust`,
-      'rule',
-    );
-  return letter;
-}
 
 const IMAGE_TASKS = new Set<TaskName>(['mnist', 'mnist-c', 'fashion-mnist']);
 /** Whether a task trains a ViT. */
@@ -97,17 +57,18 @@ export const runConfigSchema = z
       .object({
         /** LM presets: tiny, mini, small, medium, large, glam-medium; ViT: mnist-tiny, cifar-tiny. */
         preset: z.string().optional(),
-        /** MoE update: g (SMoE), m (MomentumSMoE), a (AdamSMoE), r (Robust MomentumSMoE). */
-        rule: letterSchema.default('g'),
-        /** Rule coefficients, e.g. `{ rule: heavy-ball, mu: 0.7, gamma: 1 }`. */
-        coefficients: ruleConfigSchema.optional(),
+        /**
+         * The MoE update rule: a letter, name or label (`m`, `heavy-ball`, `MomentumSMoE`) or an
+         * object with its settings (`{ rule: heavy-ball, mu: 0.9 }`); default SMoE (residual).
+         */
+        rule: ruleSpecSchema.prefault('g'),
         /** ViT MoE kind. */
         moe: z.enum(['vmoe', 'soft']).default('vmoe'),
         /** Any model config field to override (validated by the model's own schema). */
         overrides: z.record(z.string(), z.unknown()).optional(),
       })
       .strict()
-      .default({ rule: 'g', moe: 'vmoe' }),
+      .prefault({}),
     /** Streams (LM) or images (ViT) per micro-batch. */
     batchSize: z.number().int().positive().default(8),
     train: trainConfigSchema.prefault({ steps: 300 }),
@@ -144,6 +105,18 @@ export const runConfigSchema = z
         message: 'is required for task wikitext (a folder with wiki.train.tokens or train.txt)',
         input: undefined,
       });
+    // The model this config builds, checked now (before any data is read or written); the
+    // vocabulary size is known only once the data is read, any valid size stands in for it.
+    if (!presets[preset]) return;
+    const model = modelConfigInput(c, preset, image ? 10 : c.data.vocabSize);
+    const r = (image ? vitConfigSchema : lmConfigSchema).safeParse(model);
+    if (!r.success)
+      for (const issue of r.error.issues) {
+        const field = String(issue.path[0]);
+        const path =
+          field === 'rule' ? ['model', ...issue.path] : ['model', 'overrides', ...issue.path];
+        ctx.addIssue({ ...issue, path, input: undefined } as never);
+      }
   });
 
 /** Validated run configuration. */
@@ -151,13 +124,77 @@ export type RunConfig = z.output<typeof runConfigSchema>;
 /** Run configuration as written in a file or built from flags. */
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 
+/**
+ * The model config of a run config (preset + rule + overrides), before validation by the
+ * model's schema; `size` is the vocabulary size (LM) or the number of classes (ViT).
+ */
+export function modelConfigInput(
+  c: Pick<RunConfig, 'task' | 'model'>,
+  preset: string,
+  size: number,
+): Record<string, unknown> {
+  const overrides = c.model.overrides ?? {};
+  if (!isImageTask(c.task)) return { ...presetConfig(preset, size, c.model.rule), ...overrides };
+  return vitPresetConfig(preset, size, c.model.moe, { rule: c.model.rule, ...overrides });
+}
+
+/**
+ * Config files and folders written before 0.2 chose the rule twice (`model.rule` a letter and
+ * `model.coefficients` the settings): the settings become `model.rule`.
+ */
+export function migrateRunConfig(input: unknown): unknown {
+  const model = (input as { model?: Record<string, unknown> } | null)?.model;
+  if (!model || typeof model !== 'object' || !('coefficients' in model)) return input;
+  const { coefficients, ...rest } = model;
+  return { ...(input as object), model: { ...rest, rule: coefficients ?? rest.rule } };
+}
+
 /** Validates a run configuration (one line naming the field, the value and what is allowed). */
 export function parseRunConfig(input: unknown): RunConfig {
-  const c = parseOrThrow(runConfigSchema, input, 'config');
+  const c = parseOrThrow(runConfigSchema, migrateRunConfig(input), 'config');
   return {
     ...c,
     model: { ...c.model, preset: c.model.preset ?? (isImageTask(c.task) ? 'mnist-tiny' : 'tiny') },
   };
+}
+
+/** The fields a run adds to its config.json (not part of the run config). */
+const RESOLVED_FIELDS = ['backend', 'modelConfig', 'parameters', 'vocabulary', 'provenance'];
+
+/** The run config of a run folder's config.json, migrated and validated (what `--resume`, `eval` and `export` use). */
+export function runConfigOf(config: Record<string, unknown>): RunConfig {
+  return parseRunConfig(
+    Object.fromEntries(Object.entries(config).filter(([k]) => !RESOLVED_FIELDS.includes(k))),
+  );
+}
+
+/** The display name of a run config's variant: its label, or the rule's (`MomentumSMoE`, `MomentumV-MoE`). */
+export function variantName(c: Pick<RunConfig, 'task' | 'model' | 'variant'>): string {
+  return c.variant ?? ruleLabel(c.model.rule, familyOf(c));
+}
+
+/** The MoE family name of a run config: `SMoE` for LMs, `V-MoE` or `Soft-MoE` for ViTs. */
+export function familyOf(c: Pick<RunConfig, 'task' | 'model'>): string {
+  return !isImageTask(c.task) ? 'SMoE' : c.model.moe === 'soft' ? 'Soft-MoE' : 'V-MoE';
+}
+
+/** The rule of a CLI value: a letter, name, label or JSON object; one error naming `field`. */
+export function parseRuleFlag(value: string, field = 'rule'): RuleConfig {
+  let input: unknown = value;
+  if (value.trim().startsWith('{')) {
+    try {
+      input = JSON.parse(value);
+    } catch {
+      throw new ConfigError(`${field}: "${value}" is not valid JSON`, field);
+    }
+  }
+  const r = ruleSpecSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new ConfigError(
+    `${field}${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'} (got ${JSON.stringify(value)})`,
+    field,
+  );
 }
 
 /** Reads a JSON or YAML config file (by extension; YAML otherwise). */
@@ -176,6 +213,36 @@ export function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`config file ${path}: ${(err as Error).message.split('\n')[0]}`, '');
   }
+}
+
+/**
+ * Merges run config sources (later wins) as {@link merge}, with `model.rule` written as a letter or
+ * name expanded first, so `--set model.rule.mu=0.9` adds to `--rule m`; a source naming another
+ * rule replaces the earlier rule's settings instead of mixing them.
+ */
+export function mergeRunConfigs(...sources: Record<string, unknown>[]): Record<string, unknown> {
+  let rule: Record<string, unknown> | string | undefined;
+  const rest = sources.map((src) => {
+    const model = src.model as Record<string, unknown> | undefined;
+    if (!model || model.rule === undefined) return src;
+    let next = model.rule as Record<string, unknown> | string;
+    if (typeof next === 'string') {
+      const r = ruleSpecSchema.safeParse(next);
+      next = r.success ? { ...r.data } : next;
+    }
+    const sameRule =
+      typeof rule === 'object' &&
+      typeof next === 'object' &&
+      (next.rule === undefined || next.rule === rule.rule);
+    rule = sameRule
+      ? merge(rule as Record<string, unknown>, next as Record<string, unknown>)
+      : next;
+    const { rule: _, ...others } = model;
+    return { ...src, model: others };
+  });
+  const merged = merge(...rest);
+  if (rule !== undefined) merged.model = { ...((merged.model as object) ?? {}), rule };
+  return merged;
 }
 
 /** Deep-merges plain objects (later wins); arrays and scalars are replaced. */
@@ -200,7 +267,5 @@ export function merge(...objs: Record<string, unknown>[]): Record<string, unknow
 
 /** Default folder name of a run. */
 export function runName(c: RunConfig): string {
-  return (
-    c.name ?? `${(c.variant ?? VARIANT_NAMES[c.model.rule]).replace(/[^\w.-]+/g, '-')}-s${c.seed}`
-  );
+  return c.name ?? `${variantName(c).replace(/[^\w.-]+/g, '-')}-s${c.seed}`;
 }

@@ -14,15 +14,19 @@ export {
   runMetrics,
 } from './compare.js';
 export {
+  familyOf,
   isImageTask,
-  parseRule,
+  mergeRunConfigs,
+  migrateRunConfig,
+  modelConfigInput,
+  parseRuleFlag,
   parseRunConfig,
-  type RuleLetter,
   type RunConfig,
   type RunConfigInput,
+  runConfigOf,
   runConfigSchema,
   type TaskName,
-  VARIANT_NAMES,
+  variantName,
 } from './config.js';
 export { type ImageData, loadTaskData, type TextData } from './data.js';
 export { BarReporter, createReporter, LineReporter, type Reporter } from './progress.js';

@@ -5,9 +5,9 @@ import { channelStats, normalize, subset } from '@msmoe/datasets';
 import {
   MoELanguageModel,
   MoEVisionTransformer,
-  presetConfig,
+  parseLmConfig,
+  parseVitConfig,
   saveWeights,
-  vitPresetConfig,
 } from '@msmoe/models';
 import { routingChange } from '@msmoe/router';
 import { RunWriter, readRun } from '@msmoe/tracking';
@@ -21,7 +21,7 @@ import {
   type TrainTask,
   VisionTask,
 } from '@msmoe/training';
-import { RULE_OF_LETTER, type RunConfig, runName, VARIANT_NAMES } from './config.js';
+import { modelConfigInput, type RunConfig, runConfigOf, runName, variantName } from './config.js';
 import { type ImageData, loadTaskData, type TextData } from './data.js';
 import type { Reporter } from './progress.js';
 
@@ -33,25 +33,20 @@ export class RunError extends Error {
   }
 }
 
-/** Builds the model a config describes (validated by the model's schema; nothing is written). */
+/**
+ * Builds the model a run config describes, now that the data gives the vocabulary size or the
+ * classes (the run config's validation already checked the rest; nothing is written).
+ */
 export function buildModel(
   c: RunConfig,
   data: TextData | ImageData,
 ): MoELanguageModel | MoEVisionTransformer {
   const rng = new Rng(c.seed).fork('init');
-  const overrides = c.model.overrides ?? {};
-  if (data.kind === 'text') {
-    const base = presetConfig(c.model.preset as string, data.vocab.size, c.model.rule);
-    return new MoELanguageModel(
-      { ...base, ...(c.model.coefficients ? { rule: c.model.coefficients } : {}), ...overrides },
-      rng,
-    );
-  }
+  const preset = c.model.preset as string;
+  if (data.kind === 'text')
+    return new MoELanguageModel(parseLmConfig(modelConfigInput(c, preset, data.vocab.size)), rng);
   return new MoEVisionTransformer(
-    vitPresetConfig(c.model.preset as string, data.dataset.classes.length, c.model.moe, {
-      rule: c.model.coefficients ?? { rule: RULE_OF_LETTER[c.model.rule] },
-      ...overrides,
-    }),
+    parseVitConfig(modelConfigInput(c, preset, data.dataset.classes.length)),
     rng,
   );
 }
@@ -106,7 +101,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
     dir = options.resume;
     if (!existsSync(join(dir, 'config.json')))
       throw new RunError(`--resume ${dir}: not a run folder (no config.json)`);
-    c = readRun(dir).config as unknown as RunConfig;
+    c = runConfigOf(readRun(dir).config);
   } else {
     dir = join(options.out, options.name ?? runName(c));
     if (existsSync(join(dir, 'config.json')))
@@ -212,7 +207,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
     } else {
       const resolved = {
         ...c,
-        variant: c.variant ?? VARIANT_NAMES[c.model.rule],
+        variant: variantName(c),
         backend: options.backend,
         modelConfig: (model as { config: unknown }).config,
         parameters: model.parameterCount(),
@@ -220,7 +215,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
       };
       writer = await RunWriter.create(dir, resolved, {
         variant: resolved.variant,
-        rule: c.model.rule,
+        rule: c.model.rule.rule,
         preset: c.model.preset as string,
         lr: c.train.lr,
         steps: c.train.steps,

@@ -56,7 +56,7 @@ export function prunerOf(name: (typeof PRUNERS)[number]): Pruner {
   }
 }
 
-/** Turns `{ "train.lr": 0.001, "model.coefficients.mu": 0.8 }` into a nested config patch. */
+/** Turns `{ "train.lr": 0.001, "model.rule.mu": 0.8 }` into a nested config patch. */
 export function patchOf(params: Record<string, Choice>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [path, v] of Object.entries(params)) {
@@ -73,7 +73,7 @@ export function patchOf(params: Record<string, Choice>): Record<string, unknown>
 
 /**
  * Tunes a run config: every space parameter is a dotted config path (`train.lr`,
- * `model.coefficients.mu`, `model.overrides.dropout`…); each trial trains a run folder under
+ * `model.rule.mu`, `model.overrides.dropout`…); each trial trains a run folder under
  * `<out>/<study>/trial-<n>`, reports the validation metric at each evaluation (so the pruner can
  * stop it) and returns its final clean validation metric (perplexity minimised, accuracy maximised).
  * Any number of `msmoe tune` processes sharing `storage` work on one study.

@@ -72,6 +72,13 @@ export { dropout } from './ops/dropout.js';
 export { type LayerNormParams, layerNorm, layerNormParams } from './ops/layer-norm.js';
 export { linear, matmul } from './ops/matmul.js';
 export { Rng, type RngState } from './rng.js';
+export type {
+  ExpertChoiceRouting,
+  Routing,
+  RoutingStats,
+  SoftRouting,
+  TokenChoiceRouting,
+} from './routing.js';
 export {
   DTYPE_BYTES,
   decodeSafetensors,

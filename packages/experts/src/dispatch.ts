@@ -1,5 +1,10 @@
-import { matmul } from '@msmoe/core';
-import type { ExpertChoiceRouting, Routing, SoftRouting, TokenChoiceRouting } from '@msmoe/router';
+import {
+  type ExpertChoiceRouting,
+  matmul,
+  type Routing,
+  type SoftRouting,
+  type TokenChoiceRouting,
+} from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import type { ExpertBank, ExpertForwardOptions } from './bank.js';
 

@@ -1,7 +1,8 @@
 /**
  * `@msmoe/experts`: expert FFN banks stored as stacked `[E, d, h]` tensors, sparse
  * dispatch/combine ({@link sparseMoE}) whose cost grows with the tokens routed, not with the
- * number of experts, a dense oracle for tests ({@link denseMoE}), and {@link moeLayer}.
+ * number of experts, and a dense oracle for tests ({@link denseMoE}). Routings come from
+ * `@msmoe/router`; the MoE layer that joins both lives in `@msmoe/models`.
  *
  * @packageDocumentation
  */
@@ -17,10 +18,3 @@ export {
   expertBankConfigSchema,
 } from './bank.js';
 export { type DispatchStrategy, denseMoE, type SparseMoEOptions, sparseMoE } from './dispatch.js';
-export {
-  type MoECallOptions,
-  type MoELayer,
-  type MoELayerOptions,
-  type MoEOutput,
-  moeLayer,
-} from './layer.js';

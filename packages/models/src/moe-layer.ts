@@ -1,8 +1,7 @@
 import { dropout, type Rng } from '@msmoe/core';
+import { type DispatchStrategy, type ExpertBank, sparseMoE } from '@msmoe/experts';
 import type { Router, Routing } from '@msmoe/router';
 import * as tf from '@tensorflow/tfjs';
-import type { ExpertBank } from './bank.js';
-import { type DispatchStrategy, sparseMoE } from './dispatch.js';
 
 /** Parts of an MoE layer. */
 export interface MoELayerOptions {

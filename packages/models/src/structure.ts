@@ -1,106 +1,134 @@
-import { type LayerNormParams, layerNorm, layerNormParams } from '@msmoe/core';
-import * as tf from '@tensorflow/tfjs';
-import type { MoEFunction, RuleState, UpdateRule } from './types.js';
+import { type LayerNormParams, layerNorm, type Routing } from '@msmoe/core';
+import {
+  type Ops,
+  type RuleConfig,
+  type RuleDef,
+  type RuleState,
+  tfOps,
+  type UpdateRule,
+  type Value,
+} from '@msmoe/update-rules';
+import type * as tf from '@tensorflow/tfjs';
+import type { MoECallOptions, MoELayer } from './moe-layer.js';
 
 /**
- * Where the update sits in the block:
- * - `paper`: `x_{t+1} = x_t + Δ` (clean form, pre-LN friendly);
+ * Where the update sits in an MoE block:
+ * - `paper`: `x_{t+1} = x_t + Δ`, the MoE behind the model's pre-LN;
  * - `reference`: the authors' language-model code, a post-LN double residual
- *   `x_{t+1} = LN2(x + LN_inner(x + s·Δ))` with s the rule's {@link UpdateRule.referenceSign};
- * - `reference-vmoe`: the authors' V-MoE code, an extra post-LN `x_{t+1} = LN(x + s·Δ)`.
+ *   `x_{t+1} = LN_out(x + LN_inner(x + s·Δ))` with s the rule's reference sign;
+ * - `reference-vmoe`: the authors' V-MoE code, `x_{t+1} = LN_out(x + s·Δ)`.
  */
 export type UpdateStructure = 'paper' | 'reference' | 'reference-vmoe';
 
-/** Options of {@link MoEUpdate}. */
-export interface MoEUpdateOptions {
-  /** Structure (default `paper`). */
-  structure?: UpdateStructure;
-  /** Model width (needed for the LayerNorms of the reference structures). */
-  dModel?: number;
-  /** Number of MoE layers (each reference layer has its own LayerNorms). */
-  numLayers?: number;
-  /**
-   * Reference structure with AdamSMoE: reproduce the authors' layer 0, which computes
-   * `LN_inner(h − (Δ + h))`, dropping its inner residual (it produced the published numbers).
-   */
-  layer0Quirk?: boolean;
+/** One MoE block's parts on some backend (tfjs tensors, ONNX graph values). */
+export interface BlockParts<T> {
+  ops: Ops<T>;
+  /** The MoE (router + experts) on its input. */
+  moe(input: T): T;
+  /** The model's LayerNorm in front of the MoE (paper LM, ViTs), if any. */
+  preNorm?: (x: T) => T;
+  /** The structure's LayerNorm inside the double residual (`reference`). */
+  innerNorm?: (x: T) => T;
+  /** The structure's LayerNorm on the block output (`reference`, `reference-vmoe`). */
+  outNorm?: (x: T) => T;
+}
+
+/** A configured rule: its registry record and config. */
+export interface BoundRule {
+  def: RuleDef<RuleConfig>;
+  config: RuleConfig;
 }
 
 /**
- * An update rule placed in a block structure: what a model calls at each MoE layer. Owns the
- * LayerNorms of the reference structures (one or two per MoE layer).
- *
- * @example
- * ```ts
- * const update = new MoEUpdate(createUpdateRule({ rule: 'heavy-ball' }), { structure: 'reference', dModel: 128, numLayers: 3 });
- * let state = update.init(h);
- * for (let t = 0; t < 3; t++) ({ x: h, state } = update.apply(h, (y) => moe[t](y), state, t));
- * ```
+ * One MoE block: the rule's step placed in the structure. Look-ahead points (Nesterov, robust
+ * momentum, SAM) move along the step the block applies, never against it: `x + s·shift` before the
+ * LayerNorms in `paper`/`reference` (spec §3 item 5), `LN(x) + s·shift` after the pre-LN in
+ * `reference-vmoe` (spec §3 item 3), with s = +1 in `paper`.
  */
-export class MoEUpdate<S extends RuleState = RuleState> {
-  readonly structure: UpdateStructure;
-  private readonly norms: { inner?: LayerNormParams; outer: LayerNormParams }[] = [];
+export function applyUpdate<T>(
+  structure: UpdateStructure,
+  rule: BoundRule,
+  k: Record<string, Value<T>>,
+  parts: BlockParts<T>,
+  x: T,
+  state: RuleState<T>,
+  layer: number,
+): { x: T; state: RuleState<T> } {
+  const { ops } = parts;
+  const sign = structure === 'paper' ? 1 : rule.def.referenceSign(rule.config);
+  const along = (a: Value<T>, v: Value<T>) => (sign === 1 ? ops.add(a, v) : ops.sub(a, v));
+  const pre = parts.preNorm ?? ((t: T) => t);
+  let normed: T | undefined;
+  const moe = (shift?: Value<T>): T => {
+    if (structure !== 'reference-vmoe') return parts.moe(pre(along(x, shift ?? 0) as T));
+    normed ??= pre(x);
+    return parts.moe(along(normed, shift ?? 0) as T);
+  };
+  const step = rule.def.update({ ops, moe, state, k, layer }, rule.config);
+  const delta = step.delta;
+  if (structure === 'paper') return { x: ops.add(x, delta) as T, state: step.state };
+  const outNorm = required(parts.outNorm, 'outNorm', structure);
+  if (structure === 'reference-vmoe')
+    return { x: outNorm(along(x, delta) as T), state: step.state };
+  const innerNorm = required(parts.innerNorm, 'innerNorm', structure);
+  const drops = rule.def.dropsInnerResidual?.(rule.config, layer) ?? false;
+  const inner = innerNorm((drops ? along(0, delta) : along(x, delta)) as T);
+  return { x: outNorm(ops.add(x, inner) as T), state: step.state };
+}
 
-  constructor(
-    readonly rule: UpdateRule<S>,
-    private readonly options: MoEUpdateOptions = {},
-  ) {
-    this.structure = options.structure ?? 'paper';
-    if (this.structure !== 'paper') {
-      const { dModel, numLayers } = options;
-      if (!dModel || !numLayers) {
-        throw new Error(
-          `MoEUpdate: structure "${this.structure}" needs dModel and numLayers (for its LayerNorms)`,
-        );
-      }
-      for (let t = 0; t < numLayers; t++) {
-        this.norms.push(
-          this.structure === 'reference'
-            ? { inner: layerNormParams(dModel), outer: layerNormParams(dModel) }
-            : { outer: layerNormParams(dModel) },
-        );
-      }
-    }
-    if (options.layer0Quirk && (this.structure !== 'reference' || rule.name !== 'adam')) {
-      throw new Error(
-        'MoEUpdate: layer0Quirk applies only to the adam rule in the reference structure',
-      );
-    }
-  }
+function required<F>(f: F | undefined, name: string, structure: UpdateStructure): F {
+  if (!f) throw new Error(`applyUpdate: structure "${structure}" needs ${name}`);
+  return f;
+}
 
-  /** Zero rule state at the start of a forward pass. */
-  init(x: tf.Tensor): S {
-    return this.rule.init(x);
-  }
+/** LayerNorm parameters of one tfjs MoE block: the model's pre-LN and the structure's own. */
+export interface BlockNorms {
+  pre?: LayerNormParams | null;
+  inner?: LayerNormParams;
+  out?: LayerNormParams;
+  /** ε of the pre-LN (the structure's own use 1e-5). */
+  preEps?: number;
+}
 
-  /** Applies the update at MoE layer `layer`. */
-  apply(x: tf.Tensor, moe: MoEFunction, state: S, layer: number): { x: tf.Tensor; state: S } {
-    if (this.structure === 'paper') return this.rule.step(x, moe, state, layer);
-    const norms = this.norms[layer];
-    if (!norms)
-      throw new Error(`MoEUpdate: layer ${layer} is out of range (numLayers ${this.norms.length})`);
-    const { delta, state: next } = this.rule.update(x, moe, state, layer);
-    const signed = this.rule.referenceSign === 1 ? delta : tf.neg(delta);
-    const ln = (t: tf.Tensor, p: LayerNormParams) => layerNorm(t, p.gamma, p.beta);
-    if (this.structure === 'reference-vmoe')
-      return { x: ln(tf.add(x, signed), norms.outer), state: next };
-    const quirk = this.options.layer0Quirk && layer === 0;
-    const inner = ln(quirk ? signed : tf.add(x, signed), norms.inner as LayerNormParams);
-    return { x: ln(tf.add(x, inner), norms.outer), state: next };
-  }
+/**
+ * One MoE block of a tfjs model: {@link applyUpdate} with the layer, its LayerNorms and the rule's
+ * coefficient values `k`; also returns the routing of the evaluation whose output the update used.
+ */
+export function moeBlock(
+  structure: UpdateStructure,
+  rule: UpdateRule,
+  k: Record<string, Value<tf.Tensor>>,
+  layer: MoELayer,
+  call: MoECallOptions,
+  norms: BlockNorms,
+  x: tf.Tensor,
+  state: RuleState<tf.Tensor>,
+  t: number,
+): { x: tf.Tensor; state: RuleState<tf.Tensor>; routing: Routing } {
+  let routing: Routing | undefined;
+  const ln = (p: LayerNormParams | null | undefined, eps?: number) =>
+    p ? (y: tf.Tensor) => layerNorm(y, p.gamma, p.beta, eps) : undefined;
+  const moe = (y: tf.Tensor) => {
+    const out = layer(y, call);
+    routing = out.routing;
+    return out.y;
+  };
+  const parts = {
+    ops: tfOps,
+    moe,
+    preNorm: ln(norms.pre, norms.preEps),
+    innerNorm: ln(norms.inner),
+    outNorm: ln(norms.out),
+  };
+  const next = applyUpdate(structure, rule, k, parts, x, state, t);
+  return { ...next, routing: routing as Routing };
+}
 
-  /** Rule coefficients and the LayerNorm parameters, by name. */
-  variables(): Record<string, tf.Variable> {
-    const out: Record<string, tf.Variable> = {};
-    for (const [n, v] of Object.entries(this.rule.variables())) out[`rule.${n}`] = v;
-    this.norms.forEach((p, t) => {
-      if (p.inner) {
-        out[`layers.${t}.ln_inner.weight`] = p.inner.gamma;
-        out[`layers.${t}.ln_inner.bias`] = p.inner.beta;
-      }
-      out[`layers.${t}.ln_out.weight`] = p.outer.gamma;
-      out[`layers.${t}.ln_out.bias`] = p.outer.beta;
-    });
-    return out;
-  }
+/** The LayerNorms a structure adds to each MoE block. */
+export function structureNorms(structure: UpdateStructure): ('inner' | 'out')[] {
+  return structure === 'reference'
+    ? ['inner', 'out']
+    : structure === 'reference-vmoe'
+      ? ['out']
+      : [];
 }

@@ -7,5 +7,5 @@
  */
 export { type Attr, DT, GraphBuilder, readMetadata } from './graph.js';
 export { exportLanguageModel, type LmExportOptions } from './lm.js';
-export { checkExportableRule, OnnxExportError, type RuleState, ruleStep } from './rules.js';
+export { graphOps, OnnxExportError } from './ops.js';
 export { exportVisionTransformer, type VitExportOptions } from './vit.js';

@@ -1,10 +1,13 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { initBackend, maxAbsDiff, Rng } from '@msmoe/core';
 import { loadSotu, Vocabulary } from '@msmoe/datasets';
-import { type LmConfigInput, MoELanguageModel } from '@msmoe/models';
+import { type LmConfigInput, MoELanguageModel, parseLmConfig } from '@msmoe/models';
+import { parseRuleConfig, RULE_NAMES, RULES, ruleLabel, ruleLetter } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
 import { readMetadata } from './graph.js';
 import { exportLanguageModel } from './lm.js';
-import { type OrtTensor, runOrt } from './testing/ort.js';
+import { type OrtOut, type OrtTensor, runOrt, runOrtJobs } from './testing/ort.js';
 
 beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
 
@@ -30,84 +33,113 @@ function zeroCaches(model: MoELanguageModel, B: number): Record<string, OrtTenso
   return out;
 }
 
+/** Every rule of the registry in both structures, plus the options that change the graph. */
 const cases: [string, Partial<LmConfigInput>][] = [
-  ['SMoE (g), reference', { architecture: 'sgsg' }],
+  ...RULES.flatMap((r) =>
+    (['reference', 'paper'] as const).map((structure): [string, Partial<LmConfigInput>] => {
+      const rule = parseRuleConfig(r.name);
+      return [
+        `${ruleLabel(rule)} (${r.name}), ${structure}`,
+        { architecture: `s${ruleLetter(rule)}s${ruleLetter(rule)}`, rule, structure },
+      ];
+    }),
+  ),
   [
-    'MomentumSMoE (m) with learnable μ, reference',
+    'MomentumSMoE with learnable μ, reference',
     {
       architecture: 'smsm',
       rule: { rule: 'heavy-ball', mu: { init: 0.6, learnable: true }, gamma: 1.2 },
     },
   ],
-  ['AdamSMoE (a), reference', { architecture: 'sasasa' }],
-  ['Robust MomentumSMoE (r), reference', { architecture: 'srsr' }],
-  ['MomentumSMoE (m), paper', { architecture: 'smsm', structure: 'paper' }],
+  ['AdamSMoE over three MoE layers, reference', { architecture: 'sasasa' }],
   [
-    'AdamSMoE (a), paper, bias correction',
+    'AdamSMoE with the layer-0 quirk, reference',
+    { architecture: 'sasa', rule: { rule: 'adam', layer0Quirk: true } },
+  ],
+  [
+    'AdamSMoE, paper, bias correction',
     {
       architecture: 'sasa',
       structure: 'paper',
       rule: { rule: 'adam', biasCorrection: true, allLayers: true },
     },
   ],
-  ['GLaM layout with a dense FFN', { architecture: 'smsf' }],
-  ['RMSProp over depth', { architecture: 'sgsg', rule: { rule: 'rmsprop', beta: 0.8 } }],
   [
-    'SAM around heavy-ball, paper',
-    {
-      architecture: 'sgsg',
-      structure: 'paper',
-      rule: { rule: 'sam', rho: 0.1, inner: { rule: 'heavy-ball', mu: 0.7, gamma: 1 } },
-    },
+    'robust momentum with a large look-ahead (κ 4, ρ 0.6), reference',
+    { architecture: 'srsr', rule: { rule: 'robust', kappa: 4, rho: 0.6 } },
   ],
+  [
+    'SAM around Nesterov (shifts compose), reference',
+    { architecture: 'snsn', rule: { rule: 'sam', rho: 0.1, inner: { rule: 'nesterov' } } },
+  ],
+  ['GLaM layout with a dense FFN', { architecture: 'smsf' }],
 ];
 
-describe.each(cases)('%s', (_name, over) => {
-  it.each([1, 2])(
-    'onnxruntime-web matches the tfjs forward to 1e-4 over two cached blocks (%i thread(s))',
-    (threads) => {
-      const model = new MoELanguageModel({ ...base, ...over }, new Rng(5));
-      const bytes = exportLanguageModel(model);
-      const B = 3;
-      const M = 6;
-      const rng = new Rng(9);
-      const blocks = [0, 1].map(() => Int32Array.from({ length: B * M }, () => rng.int(37)));
-      let caches = model.initialCaches(B);
-      const ref: { logits: Float32Array; caches: Float32Array[] }[] = [];
-      for (const tokens of blocks) {
-        const out = tf.tidy(() => {
-          const o = model.forward(tokens, B, caches);
-          return { logits: o.logits.dataSync() as Float32Array, caches: o.caches };
-        });
-        ref.push({
-          logits: out.logits,
-          caches: out.caches.map((c) => c.dataSync() as Float32Array),
-        });
-        tf.dispose(caches);
-        caches = out.caches;
-      }
-      tf.dispose(caches);
-      const zeros = zeroCaches(model, B);
-      const runs = blocks.map((tokens, i) => ({
-        ...(i === 0 ? zeros : {}),
-        tokens: { type: 'int64', dims: [B, M], data: Array.from(tokens) },
-      }));
-      const res = runOrt(bytes, threads, runs, true);
-      res.forEach((r, i) => {
+const B = 3;
+const M = 6;
+/** Per case: the tfjs reference over two cached blocks, and the ONNX job. */
+const prepared = cases.map(([, over]) => {
+  const model = new MoELanguageModel(parseLmConfig({ ...base, ...over }), new Rng(5));
+  const bytes = exportLanguageModel(model);
+  const rng = new Rng(9);
+  const blocks = [0, 1].map(() => Int32Array.from({ length: B * M }, () => rng.int(37)));
+  let caches = model.initialCaches(B);
+  const ref: { logits: Float32Array; caches: Float32Array[] }[] = [];
+  for (const tokens of blocks) {
+    const out = tf.tidy(() => {
+      const o = model.forward(tokens, B, caches);
+      return { logits: o.logits.dataSync() as Float32Array, caches: o.caches };
+    });
+    ref.push({ logits: out.logits, caches: out.caches.map((c) => c.dataSync() as Float32Array) });
+    tf.dispose(caches);
+    caches = out.caches;
+  }
+  tf.dispose(caches);
+  const zeros = zeroCaches(model, B);
+  model.dispose();
+  const runs = blocks.map((tokens, i) => ({
+    ...(i === 0 ? zeros : {}),
+    tokens: { type: 'int64', dims: [B, M], data: Array.from(tokens) },
+  }));
+  return { ref, job: { bytes, runs, chain: true } };
+});
+
+describe.each([1, 2])('onnxruntime-web with %i thread(s)', (threads) => {
+  let results: OrtOut[][] = [];
+  beforeAll(() => {
+    results = runOrtJobs(
+      threads,
+      prepared.map((p) => p.job),
+    );
+  }, 120_000);
+  it.each(cases.map(([name], i) => [name, i] as const))(
+    '%s: matches the tfjs forward to 1e-4 over two cached blocks',
+    (_name, i) => {
+      const { ref } = prepared[i]!;
+      results[i]!.forEach((r, b) => {
         expect(r.logits?.dims).toEqual([B, M, 37]);
         expect(
-          maxAbsDiff(Float32Array.from(r.logits?.data ?? []), ref[i]?.logits as Float32Array),
+          maxAbsDiff(Float32Array.from(r.logits?.data ?? []), ref[b]?.logits as Float32Array),
         ).toBeLessThanOrEqual(1e-4);
-        ref[i]?.caches.forEach((c, j) => {
+        ref[b]?.caches.forEach((c, j) => {
           expect(
             maxAbsDiff(Float32Array.from(r[`next_cache_${j}`]?.data ?? []), c),
           ).toBeLessThanOrEqual(1e-4);
         });
       });
-      model.dispose();
     },
-    60_000,
   );
+});
+
+it('the exporter keeps no rule maths of its own: rule arithmetic comes from the registry', () => {
+  const sources = readdirSync(__dirname)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(join(__dirname, f), 'utf8'))
+    .join('\n');
+  // Rule names (as strings), coefficients and state names appear nowhere in the exporter.
+  for (const word of [...RULE_NAMES.map((n) => `'${n}'`), '.mu', 'gamma', 'beta1', 'kappa', 'rho'])
+    expect(sources).not.toContain(word);
+  expect(sources).not.toMatch(/ruleStep|referenceSign|layer0Quirk/);
 });
 
 it('matches on real text: State of the Union tokens through a MomentumSMoE LM with a 500-word vocabulary', async () => {
@@ -115,7 +147,7 @@ it('matches on real text: State of the Union tokens through a MomentumSMoE LM wi
   const vocab = Vocabulary.fromSplits(sotu, { maxSize: 500 });
   const stream = vocab.encode(sotu.test.slice(0, 20));
   const model = new MoELanguageModel(
-    { ...base, vocabSize: vocab.size, architecture: 'smsm' },
+    parseLmConfig({ ...base, vocabSize: vocab.size, architecture: 'smsm' }),
     new Rng(2),
   );
   const B = 2;
@@ -138,7 +170,7 @@ it('matches on real text: State of the Union tokens through a MomentumSMoE LM wi
 }, 60_000);
 
 it('stores the config, the rule coefficients and the vocabulary in metadata_props', () => {
-  const model = new MoELanguageModel({ ...base, architecture: 'smsm' }, new Rng(1));
+  const model = new MoELanguageModel(parseLmConfig({ ...base, architecture: 'smsm' }), new Rng(1));
   const meta = readMetadata(exportLanguageModel(model, { vocabulary: ['a', 'b'] }));
   expect(meta['msmoe.kind']).toBe('lm');
   expect(JSON.parse(meta['msmoe.config'] as string).architecture).toBe('smsm');
@@ -152,7 +184,7 @@ it('stores the config, the rule coefficients and the vocabulary in metadata_prop
 });
 
 it('outputs each token’s first-choice expert per MoE layer on request (routing displays)', () => {
-  const model = new MoELanguageModel({ ...base, architecture: 'smsm' }, new Rng(3));
+  const model = new MoELanguageModel(parseLmConfig({ ...base, architecture: 'smsm' }), new Rng(3));
   const B = 2;
   const M = 6;
   const tokens = Int32Array.from({ length: B * M }, (_, i) => (i * 5) % 37);

@@ -2,14 +2,13 @@
 // and config: span attention with the cache as graph inputs/outputs and the relative key band
 // built from dynamic shapes; sparse routing in the graph (TopK, per-expert gather of the routed
 // rows, combine by one ScatterND-add per expert, whose indices are distinct, so the combine is
-// deterministic with any thread count); the update rule's state (momentum, Adam moments, robust
-// direction) as ordinary graph values; the reference (post-LN) or paper (pre-LN) structure.
-import type { LmConfig, MoELanguageModel } from '@msmoe/models';
-import { ruleOf } from '@msmoe/models';
-import { ruleConfigSchema } from '@msmoe/update-rules';
+// deterministic with any thread count); the update rule and the block structure (reference post-LN
+// or paper pre-LN) are the models' own code, run over graph values, with the rule state as values.
+import { applyUpdate, type LmConfig, type MoELanguageModel } from '@msmoe/models';
+import type { RuleState } from '@msmoe/update-rules';
 import { DT, GraphBuilder } from './graph.js';
 import { modelWeights, sparseMoE } from './moe.js';
-import { checkExportableRule, type RuleState, ruleStep } from './rules.js';
+import { graphOps } from './ops.js';
 
 /** Options of {@link exportLanguageModel}. */
 export interface LmExportOptions {
@@ -42,9 +41,8 @@ export function exportLanguageModel(
   const S = c.span;
   const E = c.numExperts;
   const paper = c.structure === 'paper';
-  const rule = ruleConfigSchema.parse(ruleOf(c));
-  const coef = model.update.rule.coefficients();
-  checkExportableRule(rule.rule);
+  const ops = graphOps(g);
+  const coef = model.rule.coefficientValues();
 
   const tokens = g.input('tokens', DT.INT64, ['batch', 'seq']);
   const attentionLayers = [...c.architecture].filter((l) => l === 's').length;
@@ -58,13 +56,11 @@ export function exportLanguageModel(
       epsilon: LN_EPS,
     });
   const add = (a: string, b: string) => g.op1('Add', [a, b]);
-  const _mul = (a: string, b: string) => g.op1('Mul', [a, b]);
   const k = (v: number) => g.scalar(v);
 
   let h = g.op1('Gather', [W('embedding.weight'), tokens], { axis: { int: 0 } }); // [B, M, d]
   const shape = g.op1('Shape', [h]);
   const M = g.op1('Gather', [shape, g.int64([1], [])], { axis: { int: 0 } }); // scalar
-  const zero = g.op1('Mul', [h, k(0)]);
 
   // Band of relative positions: l = j − i − 1 for query i, key j of [cache, block].
   const i64 = (v: number) => g.int64([v], []);
@@ -81,7 +77,7 @@ export function exportLanguageModel(
 
   let attnIndex = 0;
   let moeIndex = 0;
-  let state: RuleState = { m: zero, p: zero, v: zero, d: zero };
+  let state: RuleState<string> = model.rule.init();
   const nextCaches: string[] = [];
   const routes: string[] = [];
   c.architecture.split('').forEach((letter, li) => {
@@ -123,45 +119,34 @@ export function exportLanguageModel(
       h = paper ? add(h, f(ln(h, `${p}.ln`))) : ln(add(h, f(h)), `${p}.ln`);
       return;
     }
-    // An MoE layer: f(x) = Σ over the top-k experts of softmax(top-k logits) · expert(x).
-    const t = moeIndex++;
-    const moe = (x: string) =>
-      sparseMoE(
-        g,
-        paper ? ln(x, `${p}.ln`) : x,
-        `${p}.moe`,
-        { E, k: c.k, d, scoring: 'topk-then-softmax', renormalize: false, activation: 'relu' },
-        data,
-        routes,
-      );
-    const step = ruleStep(g, rule, coef, state, h, moe, t);
-    const delta = step.delta;
-    state = step.state;
-    if (paper) h = add(h, delta);
-    else {
-      const sign = model.update.rule.referenceSign;
-      const signed = sign === 1 ? delta : g.op1('Neg', [delta]);
-      const inner = g.op1(
-        'LayerNormalization',
-        [
-          add(h, signed),
-          W(`update.layers.${t}.ln_inner.weight`),
-          W(`update.layers.${t}.ln_inner.bias`),
-        ],
-        {
-          axis: { int: -1 },
-          epsilon: LN_EPS,
-        },
-      );
-      h = g.op1(
-        'LayerNormalization',
-        [add(h, inner), W(`update.layers.${t}.ln_out.weight`), W(`update.layers.${t}.ln_out.bias`)],
-        {
-          axis: { int: -1 },
-          epsilon: LN_EPS,
-        },
-      );
-    }
+    // An MoE layer: f(x) = Σ over the top-k experts of softmax(top-k logits) · expert(x), in the
+    // model's structure with its rule (the same code as the tfjs forward, over graph values).
+    const spec = {
+      E,
+      k: c.k,
+      d,
+      scoring: 'topk-then-softmax',
+      renormalize: false,
+      activation: 'relu',
+    } as const;
+    let route: string | undefined;
+    const parts = {
+      ops,
+      moe: (x: string) => {
+        const r: string[] = [];
+        const y = sparseMoE(g, x, `${p}.moe`, spec, data, r);
+        route = r[0];
+        return y;
+      },
+      preNorm: paper ? (x: string) => ln(x, `${p}.ln`) : undefined,
+      innerNorm: paper ? undefined : (x: string) => ln(x, `${p}.ln_inner`),
+      outNorm: paper ? undefined : (x: string) => ln(x, `${p}.ln_out`),
+    };
+    ({ x: h, state } = applyUpdate(c.structure, model.rule, coef, parts, h, state, moeIndex++) as {
+      x: string;
+      state: RuleState<string>;
+    });
+    routes.push(route as string);
   });
   if (paper) h = ln(h, 'final_ln');
   const logits = add(g.op1('MatMul', [h, W('out.weight')]), W('out.bias'));
@@ -176,7 +161,7 @@ export function exportLanguageModel(
   return g.build('msmoe_lm', {
     'msmoe.kind': 'lm',
     'msmoe.config': JSON.stringify(c),
-    'msmoe.rule': JSON.stringify({ rule: rule.rule, ...coef }),
+    'msmoe.rule': JSON.stringify({ rule: c.rule.rule, ...model.rule.coefficients() }),
     ...(options.vocabulary ? { vocabulary: JSON.stringify(options.vocabulary) } : {}),
     ...(options.metadata ?? {}),
   });

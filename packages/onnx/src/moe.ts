@@ -1,7 +1,7 @@
 // MoE layers as ONNX subgraphs: sparse token-choice routing (TopK, per-expert gather, one
 // ScatterND-add per expert) and Soft MoE (dispatch/combine softmaxes over each image's tokens).
 import { DT, type GraphBuilder } from './graph.js';
-import { OnnxExportError } from './rules.js';
+import { OnnxExportError } from './ops.js';
 
 /** Reads a weight of the model by its documented name. */
 export type WeightReader = (name: string) => { data: Float32Array; shape: number[] };

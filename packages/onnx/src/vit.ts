@@ -1,11 +1,12 @@
 // Exports ViT-MoE (V-MoE routing) and Soft-MoE ViT to ONNX from their documented weight names
 // and config: patch embedding from raw [B, H, W, C] images (optionally normalised in the graph),
 // class token and position embeddings, pre-LN blocks, MoE blocks with the update rule.
-import type { MoEVisionTransformer, VitConfig } from '@msmoe/models';
+import { applyUpdate, type MoEVisionTransformer, type VitConfig } from '@msmoe/models';
 import { vmoeRouterConfig } from '@msmoe/router';
+import type { RuleState } from '@msmoe/update-rules';
 import { DT, GraphBuilder } from './graph.js';
 import { gelu, modelWeights, softMoE, sparseMoE } from './moe.js';
-import { checkExportableRule, OnnxExportError, type RuleState, ruleStep } from './rules.js';
+import { graphOps, OnnxExportError } from './ops.js';
 
 /** Options of {@link exportVisionTransformer}. */
 export interface VitExportOptions {
@@ -38,7 +39,6 @@ export function exportVisionTransformer(
   const { imageHeight: H, imageWidth: Wd, channels: C, patchSize: p, dModel: d, nHeads: heads } = c;
   const dh = d / heads;
   const P = (H / p) * (Wd / p);
-  checkExportableRule(c.rule.rule);
   if (c.moe === 'vmoe') {
     const r = vmoeRouterConfig(d, c.numExperts, c.k);
     const cf = (r.capacityFactor as { eval: number }).eval;
@@ -47,7 +47,7 @@ export function exportVisionTransformer(
         `export: V-MoE evaluation capacity ${cf}·k/E < 1 could drop tokens; exporting capacity buffers is not supported`,
       );
   }
-  const coef = model.update.rule.coefficients();
+  const coef = model.rule.coefficientValues();
   const ln = (x: string, prefix: string, eps = 1e-6) =>
     g.op1('LayerNormalization', [x, W(`${prefix}.weight`), W(`${prefix}.bias`)], {
       axis: { int: -1 },
@@ -87,8 +87,8 @@ export function exportVisionTransformer(
     g.op1('Concat', [batch, g.int64([1, 1])], { axis: { int: 0 } }),
   ]);
   let x = g.op1('Add', [g.op1('Concat', [cls, emb], { axis: { int: 1 } }), W('pos_embed')]);
-  const zero = g.op1('Mul', [x, g.scalar(0)]);
-  let state: RuleState = { m: zero, p: zero, v: zero, d: zero };
+  const ops = graphOps(g);
+  let state: RuleState<string> = model.rule.init();
   const routes: string[] = [];
 
   for (let i = 0; i < c.depth; i++) {
@@ -118,41 +118,48 @@ export function exportVisionTransformer(
       continue;
     }
     const t = Math.floor(i / c.moeEvery);
-    const moe = (u: string) => {
-      const input = ln(u, `${b}.norm2`);
-      return c.moe === 'soft'
-        ? softMoE(
-            g,
-            input,
-            `${b}.moe`,
-            { E: c.numExperts, S: c.slotsPerExpert, d, activation: 'gelu' },
-            data,
-            routes,
-          )
-        : sparseMoE(
-            g,
-            input,
-            `${b}.moe`,
-            {
-              E: c.numExperts,
-              k: c.k,
-              d,
-              scoring: 'softmax-then-topk',
-              renormalize: false,
-              activation: 'gelu',
-            },
-            data,
-            routes,
-          );
+    let route: string | undefined;
+    const moe = (input: string) => {
+      const r: string[] = [];
+      const y =
+        c.moe === 'soft'
+          ? softMoE(
+              g,
+              input,
+              `${b}.moe`,
+              { E: c.numExperts, S: c.slotsPerExpert, d, activation: 'gelu' },
+              data,
+              r,
+            )
+          : sparseMoE(
+              g,
+              input,
+              `${b}.moe`,
+              {
+                E: c.numExperts,
+                k: c.k,
+                d,
+                scoring: 'softmax-then-topk',
+                renormalize: false,
+                activation: 'gelu',
+              },
+              data,
+              r,
+            );
+      route = r[0];
+      return y;
     };
-    const step = ruleStep(g, c.rule, coef, state, x, moe, t);
-    state = step.state;
-    if (c.structure === 'paper') x = g.op1('Add', [x, step.delta]);
-    else {
-      const signed =
-        model.update.rule.referenceSign === 1 ? step.delta : g.op1('Neg', [step.delta]);
-      x = ln(g.op1('Add', [x, signed]), `update.layers.${t}.ln_out`, 1e-5);
-    }
+    const parts = {
+      ops,
+      moe,
+      preNorm: (u: string) => ln(u, `${b}.norm2`),
+      outNorm: (u: string) => ln(u, `${b}.ln_out`, 1e-5),
+    };
+    ({ x, state } = applyUpdate(c.structure, model.rule, coef, parts, x, state, t) as {
+      x: string;
+      state: RuleState<string>;
+    });
+    routes.push(route as string);
   }
   const clsOut = g.op1('Reshape', [
     g.op1('Slice', [ln(x, 'norm'), g.int64([0]), g.int64([1]), g.int64([1])]),
@@ -166,7 +173,7 @@ export function exportVisionTransformer(
   return g.build(`msmoe_vit_${c.moe}`, {
     'msmoe.kind': c.moe === 'soft' ? 'soft-moe-vit' : 'vit-moe',
     'msmoe.config': JSON.stringify(c),
-    'msmoe.rule': JSON.stringify({ rule: c.rule.rule, ...coef }),
+    'msmoe.rule': JSON.stringify({ rule: c.rule.rule, ...model.rule.coefficients() }),
     ...(options.normalization ? { normalization: JSON.stringify(options.normalization) } : {}),
     ...(options.classes ? { classes: JSON.stringify(options.classes) } : {}),
     ...(options.metadata ?? {}),

@@ -170,15 +170,7 @@ export type RouterConfigInput =
  * names the field, the value and what is allowed.
  */
 export function parseRouterConfig(input: unknown): RouterConfig {
-  const type = (input as { type?: unknown } | null)?.type;
-  const schema =
-    type === 'top-k'
-      ? topKRouterConfigSchema
-      : type === 'expert-choice'
-        ? expertChoiceRouterConfigSchema
-        : type === 'soft'
-          ? softRouterConfigSchema
-          : null;
+  const schema = routerSchemaOf((input as { type?: unknown } | null)?.type);
   if (!schema) {
     return parseOrThrow(
       z.object({ type: z.enum(['top-k', 'expert-choice', 'soft']) }).passthrough(),
@@ -187,6 +179,20 @@ export function parseRouterConfig(input: unknown): RouterConfig {
     ) as never;
   }
   return parseOrThrow(schema, input, 'router config') as RouterConfig;
+}
+
+/** The schema of one router type (`top-k`, `expert-choice`, `soft`), or null for another value. */
+export function routerSchemaOf(
+  type: unknown,
+):
+  | typeof topKRouterConfigSchema
+  | typeof expertChoiceRouterConfigSchema
+  | typeof softRouterConfigSchema
+  | null {
+  if (type === 'top-k') return topKRouterConfigSchema;
+  if (type === 'expert-choice') return expertChoiceRouterConfigSchema;
+  if (type === 'soft') return softRouterConfigSchema;
+  return null;
 }
 
 /** The authors' language-model gate: `W x + b`, top-2 of raw logits, softmax over the two, no noise or capacity. */

@@ -1,5 +1,5 @@
 import type { Rng } from '@msmoe/core';
-import { parseRouterConfig, type RouterConfigInput } from './config.js';
+import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
 import { ExpertChoiceRouter } from './expert-choice.js';
 import { SoftMoERouter } from './soft.js';
 import { TopKRouter } from './top-k.js';
@@ -14,7 +14,11 @@ import type { Router } from './types.js';
  * ```
  */
 export function createRouter(config: RouterConfigInput, rng: Rng): Router {
-  const c = parseRouterConfig(config);
+  return buildRouter(parseRouterConfig(config), rng);
+}
+
+/** Builds a router from an already validated configuration (e.g. a model config's `router`). */
+export function buildRouter(c: RouterConfig, rng: Rng): Router {
   switch (c.type) {
     case 'top-k':
       return new TopKRouter(c, rng);

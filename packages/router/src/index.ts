@@ -21,6 +21,7 @@ export {
   type RouterConfig,
   type RouterConfigInput,
   routerConfigSchema,
+  routerSchemaOf,
   type SoftRouterConfig,
   type SoftRouterConfigInput,
   softRouterConfigSchema,
@@ -31,7 +32,7 @@ export {
   topKRouterConfigSchema,
   vmoeRouterConfig,
 } from './config.js';
-export { createRouter } from './create.js';
+export { buildRouter, createRouter } from './create.js';
 export { ExpertChoiceRouter } from './expert-choice.js';
 export { SoftMoERouter } from './soft.js';
 export { meanEntropy, routingChange, scalarValues, topExpert } from './stats.js';

@@ -1,6 +1,6 @@
 import { initBackend, Rng } from '@msmoe/core';
 import { loadSotu, Vocabulary } from '@msmoe/datasets';
-import { MoELanguageModel, presetConfig } from '@msmoe/models';
+import { MoELanguageModel, parseLmConfig, presetConfig } from '@msmoe/models';
 import { LmTask } from './tasks.js';
 import { Trainer } from './trainer.js';
 
@@ -27,7 +27,10 @@ describe('tiny LM on State of the Union text', () => {
   ] as const)(
     '%s (%s) lowers the training loss within 40 steps',
     async (letter, name) => {
-      const model = new MoELanguageModel(presetConfig('tiny', vocabSize, letter), new Rng(0));
+      const model = new MoELanguageModel(
+        parseLmConfig(presetConfig('tiny', vocabSize, letter)),
+        new Rng(0),
+      );
       const task = new LmTask(model, train, 8);
       const trainer = new Trainer(task, { steps: STEPS, lr: 3e-3, warmup: 5, seed: 0 });
       const losses: number[] = [];

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, Rng } from '@msmoe/core';
-import { MoELanguageModel } from '@msmoe/models';
+import { MoELanguageModel, parseLmConfig } from '@msmoe/models';
 import * as tf from '@tensorflow/tfjs';
 import type { StatsEvent } from './events.js';
 import { LmTask } from './tasks.js';
@@ -18,7 +18,7 @@ describe('Trainer memory', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
   const setup = (over: Record<string, number>) => {
-    const model = new MoELanguageModel(smallLm, new Rng(1));
+    const model = new MoELanguageModel(parseLmConfig(smallLm), new Rng(1));
     const task = new LmTask(model, patternStream(4 * 8 * 12 + 1, 3), 4);
     const trainer = new Trainer(task, { steps: 100, lr: 3e-3, ...over }, { checkpoints: dir });
     return { model, trainer };

@@ -49,6 +49,8 @@ export interface TrainTask {
   dispose(): void;
   /** Current values of the model's update-rule coefficients (μ, γ, …), for logging. */
   coefficients?(): Record<string, number>;
+  /** The current name of a weight saved under an older layout (old checkpoints restore). */
+  currentWeightName?(name: string): string;
 }
 
 /**

@@ -71,7 +71,11 @@ export class LmTask implements TrainTask {
   }
 
   coefficients(): Record<string, number> {
-    return this.model.update.rule.coefficients();
+    return this.model.rule.coefficients();
+  }
+
+  currentWeightName(name: string): string {
+    return this.model.currentWeightName(name);
   }
 
   getState(): Record<string, tf.Tensor> {
@@ -181,7 +185,11 @@ export class VisionTask implements TrainTask {
   }
 
   coefficients(): Record<string, number> {
-    return this.model.update.rule.coefficients();
+    return this.model.rule.coefficients();
+  }
+
+  currentWeightName(name: string): string {
+    return this.model.currentWeightName(name);
   }
 
   getState(): Record<string, tf.Tensor> {

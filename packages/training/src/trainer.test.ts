@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, initBackend, Rng } from '@msmoe/core';
-import { MoELanguageModel } from '@msmoe/models';
+import { MoELanguageModel, parseLmConfig } from '@msmoe/models';
 import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, CheckpointStore } from './checkpoint.js';
 import { evaluateLm } from './evaluate.js';
@@ -33,7 +33,7 @@ function setup(
   wrap?: (t: TrainTask) => TrainTask,
   evaluate?: (model: MoELanguageModel) => Record<string, number>,
 ) {
-  const model = new MoELanguageModel(config, new Rng(initSeed));
+  const model = new MoELanguageModel(parseLmConfig(config), new Rng(initSeed));
   const task = new LmTask(model, data, 4);
   const trainer = new Trainer(
     wrap ? wrap(task) : task,
@@ -214,7 +214,7 @@ describe('Trainer', () => {
   });
 
   it('rejects a bad config naming the field', () => {
-    const model = new MoELanguageModel(config, new Rng(0));
+    const model = new MoELanguageModel(parseLmConfig(config), new Rng(0));
     const task = new LmTask(model, data, 4);
     expect(() => new Trainer(task, { steps: 10, schedule: 'linear' as 'cosine' })).toThrow(
       ConfigError,
@@ -230,7 +230,7 @@ describe('Trainer', () => {
 
 describe('evaluateLm', () => {
   it('gives perplexity V for a model with zero output weights, over every token', () => {
-    const model = new MoELanguageModel({ ...config, dropout: 0 }, new Rng(0));
+    const model = new MoELanguageModel(parseLmConfig({ ...config, dropout: 0 }), new Rng(0));
     const vars = model.variables();
     vars['out.weight']?.assign(tf.zerosLike(vars['out.weight'] as tf.Tensor));
     vars['out.bias']?.assign(tf.zerosLike(vars['out.bias'] as tf.Tensor));

@@ -157,6 +157,17 @@ export class Trainer extends Emitter<TrainerEvents> {
     );
     if (!content) return null;
     try {
+      // Checkpoints written under an older weight layout load under the current names.
+      const rename = (n: string) => this.task.currentWeightName?.(n) ?? n;
+      content.model = Object.fromEntries(
+        Object.entries(content.model).map(([n, t]) => [rename(n), t]),
+      );
+      content.optimizer = Object.fromEntries(
+        Object.entries(content.optimizer).map(([key, t]) => [
+          /^[mv]\./.test(key) ? `${key.slice(0, 2)}${rename(key.slice(2))}` : key,
+          t,
+        ]),
+      );
       const vars = this.task.variables();
       const missing = Object.keys(vars).filter((n) => !content.model[n]);
       if (missing.length)

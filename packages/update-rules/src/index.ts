@@ -1,44 +1,54 @@
 /**
  * `@msmoe/update-rules`: the hidden state moves through the MoE layers like an optimiser over
- * depth. {@link ResidualRule} is SMoE (gradient descent), {@link HeavyBallRule} MomentumSMoE,
- * {@link AdamRule} AdamSMoE, {@link RobustRule} Robust MomentumSMoE; also RMSProp, Nesterov and
- * {@link SamRule}, which wraps any of them. Coefficients may be fixed or learnable;
- * {@link MoEUpdate} places a rule in the paper's form or the authors' post-LN structures.
+ * depth. Each rule is one record of the {@link RULES} registry (name, letter, label, schema with
+ * the authors' defaults, and its maths written once against {@link Ops}): residual (SMoE),
+ * heavy-ball (MomentumSMoE), Nesterov, Adam (AdamSMoE), RMSProp, robust momentum (Robust
+ * MomentumSMoE) and SAM, which wraps any of them. {@link createUpdateRule} binds a rule to tfjs
+ * tensors with fixed or learnable coefficients; the ONNX exporter binds the same record to graph
+ * values.
  *
  * @packageDocumentation
  */
-export { oneMinus, type Parametrisation, power, RuleCoefficient, scale } from './coefficient.js';
+export { foldingOps, type Ops, type OpsBackend, type Value } from './ops.js';
 export {
-  adamConfigSchema,
-  type BaseRuleConfig,
-  baseRuleConfigSchema,
-  type Coefficient,
-  coefficientSchema,
-  heavyBallConfigSchema,
-  nesterovConfigSchema,
   parseRuleConfig,
+  RULE_LETTERS,
   RULE_NAMES,
+  RULES,
   type RuleConfig,
   type RuleConfigInput,
   type RuleName,
-  residualConfigSchema,
-  rmspropConfigSchema,
-  robustConfigSchema,
   ruleConfigSchema,
-  samConfigSchema,
-} from './config.js';
-export { createUpdateRule } from './create.js';
-export { AdamRule, type AdamRuleOptions, type AdamState } from './rules/adam.js';
-export { BaseRule } from './rules/base.js';
-export { HeavyBallRule, type MomentumState, NesterovRule } from './rules/heavy-ball.js';
-export { ResidualRule } from './rules/residual.js';
-export { RmsPropRule, type RmsPropState } from './rules/rmsprop.js';
+  ruleDef,
+  ruleLabel,
+  ruleLetter,
+  ruleSpecSchema,
+  ruleSpellings,
+} from './registry.js';
 export {
-  type RobustCoefficients,
-  RobustRule,
-  type RobustState,
-  robustCoefficients,
-} from './rules/robust.js';
-export { SamRule } from './rules/sam.js';
-export { MoEUpdate, type MoEUpdateOptions, type UpdateStructure } from './structure.js';
-export type { MoEFunction, RuleState, RuleUpdate, UpdateRule } from './types.js';
+  type Coefficient,
+  coefficientSchema,
+  defineRule,
+  type Parametrisation,
+  positiveCoefficient,
+  type RuleContext,
+  type RuleDef,
+  type RuleState,
+  type RuleStep,
+  unitCoefficient,
+} from './rule.js';
+export { adamConfigSchema } from './rules/adam.js';
+export { type BaseRuleConfig, baseRuleConfigSchema } from './rules/base.js';
+export { heavyBallConfigSchema } from './rules/heavy-ball.js';
+export { nesterovConfigSchema } from './rules/nesterov.js';
+export { residualConfigSchema } from './rules/residual.js';
+export { rmspropConfigSchema } from './rules/rmsprop.js';
+export { type RobustCoefficients, robustCoefficients, robustConfigSchema } from './rules/robust.js';
+export { samConfigSchema } from './rules/sam.js';
+export {
+  createUpdateRule,
+  type MoEFunction,
+  RuleCoefficient,
+  tfOps,
+  UpdateRule,
+} from './tfjs.js';

@@ -7,6 +7,8 @@ const { runReadmeExample } = require('../../../tools/testing/readme-example.cjs'
 it('the README example runs: residual diverges, heavy-ball converges, μ is learned', () => {
   const res = runReadmeExample(path.join(__dirname, '..'));
   if (res.status !== 0) throw new Error(`README example failed:\n${res.stderr}`);
+  expect(res.stdout).toMatch(/^m heavy-ball: MomentumSMoE$/m);
+  expect(res.stdout).toMatch(/^- sam: SAM-MomentumSMoE$/m);
   const residual = Number(res.stdout.match(/^residual: \|x_50\| = (\S+)$/m)?.[1]);
   const heavy = Number(res.stdout.match(/^heavy-ball: \|x_50\| = (\S+)$/m)?.[1]);
   expect(residual).toBeGreaterThan(1e6);

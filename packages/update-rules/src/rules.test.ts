@@ -4,18 +4,28 @@ import {
   checkVariableGradients,
   initBackend,
   initTensor,
-  layerNorm,
   maxAbsDiff,
   Rng,
 } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
-import { parseRuleConfig, type RuleConfigInput } from './config.js';
-import { createUpdateRule } from './create.js';
+import { foldingOps } from './ops.js';
+import {
+  parseRuleConfig,
+  RULE_LETTERS,
+  RULES,
+  type RuleConfigInput,
+  ruleDef,
+  ruleLabel,
+  ruleLetter,
+  ruleSpellings,
+} from './registry.js';
 import { robustCoefficients } from './rules/robust.js';
-import { MoEUpdate, type UpdateStructure } from './structure.js';
-import type { MoEFunction, UpdateRule } from './types.js';
+import { createUpdateRule, type MoEFunction, type UpdateRule } from './tfjs.js';
 
 beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
+
+/** Ops on plain numbers: folding alone computes everything. */
+const numberOps = foldingOps<never>({} as never);
 
 const randn = (shape: number[], seed: number) =>
   initTensor(shape, { kind: 'normal', std: 1 }, new Rng(seed));
@@ -28,7 +38,7 @@ function unroll(
   moe: (t: number) => MoEFunction,
 ): tf.Tensor {
   let x = x0;
-  let state = rule.init(x0);
+  let state = rule.init();
   for (let t = 0; t < layers; t++) ({ x, state } = rule.step(x, moe(t), state, t));
   return x;
 }
@@ -40,7 +50,7 @@ describe('heavy-ball (MomentumSMoE)', () => {
     const us = [0, 1, 2, 3, 4].map((t) => randn([2, 3], 10 + t));
     const rule = createUpdateRule({ rule: 'heavy-ball', mu, gamma });
     let x = tf.zeros([2, 3]);
-    let state = rule.init(x);
+    let state = rule.init();
     for (let t = 0; t < us.length; t++) {
       ({ x, state } = rule.step(x, () => us[t]!, state, t));
       const expected = tf.tidy(() =>
@@ -143,13 +153,12 @@ describe('AdamSMoE', () => {
     const rule = createUpdateRule({ rule: 'adam', gamma1: 1, gamma2: 0.5, mu: 0.7 });
     const u0 = tf.tensor2d([[1.5, -0.3, 2, -4]]);
     const u1 = tf.tensor2d([[0.2, 0.1, -0.5, 1]]);
-    const x0 = tf.zeros([1, 4]);
-    let state = rule.init(x0);
-    const first = rule.update(x0, () => u0, state, 0);
+    let state = rule.init();
+    const first = rule.update(() => u0, state, 0);
     const expected = Array.from(u0.dataSync()).map((u) => (0.1 / Math.sqrt(0.001)) * Math.sign(u));
     expect(maxAbsDiff(first.delta.dataSync(), expected)).toBeLessThan(1e-3);
     state = first.state;
-    const second = rule.update(x0, () => u1, state, 1);
+    const second = rule.update(() => u1, state, 1);
     const hb = tf.add(tf.mul(u0, 0.5 * 0.7), tf.mul(u1, 0.5));
     expect(maxAbsDiff(second.delta.dataSync(), hb.dataSync())).toBeLessThan(1e-6);
   });
@@ -157,13 +166,13 @@ describe('AdamSMoE', () => {
   it('takes Adam steps on every layer with allLayers, and corrects bias on request', () => {
     const u = tf.tensor2d([[2, -1]]);
     const all = createUpdateRule({ rule: 'adam', allLayers: true });
-    let state = all.init(u);
-    state = all.update(u, () => u, state, 0).state;
-    const second = all.update(u, () => u, state, 1).delta.dataSync();
+    let state = all.init();
+    state = all.update(() => u, state, 0).state;
+    const second = all.update(() => u, state, 1).delta.dataSync();
     // p = 0.19u, v = 0.001999u² → p/√v = 0.19/√0.001999 sign(u)
     expect(second[0]).toBeCloseTo(0.19 / Math.sqrt(0.001999), 2);
     const corrected = createUpdateRule({ rule: 'adam', biasCorrection: true });
-    const d = corrected.update(u, () => u, corrected.init(u), 0).delta.dataSync();
+    const d = corrected.update(() => u, corrected.init(), 0).delta.dataSync();
     expect(d[0]).toBeCloseTo(1, 3); // p̂/√v̂ = u/|u|
   });
 });
@@ -172,7 +181,7 @@ describe('RMSProp and Nesterov', () => {
   it('RMSProp normalises by the running RMS', () => {
     const rule = createUpdateRule({ rule: 'rmsprop', beta: 0.9, gamma: 0.5 });
     const u = tf.tensor2d([[3, -0.5]]);
-    const d = rule.update(u, () => u, rule.init(u), 0).delta.dataSync();
+    const d = rule.update(() => u, rule.init(), 0).delta.dataSync();
     expect(d[0]).toBeCloseTo(0.5 / Math.sqrt(0.1), 4);
     expect(d[1]).toBeCloseTo(-0.5 / Math.sqrt(0.1), 4);
   });
@@ -199,7 +208,7 @@ describe('SAM', () => {
       return tf.mul(y, -1);
     };
     const x = tf.tensor2d([[3, 4]]);
-    const { delta } = rule.update(x, moe, rule.init(x), 0);
+    const delta = tf.sub(rule.step(x, moe, rule.init(), 0).x, x);
     expect(calls).toHaveLength(2);
     expect(calls[0]).toEqual([3, 4]);
     // u = −x, ‖u‖ = 5 → e = 0.1 · (−0.6, −0.8)
@@ -235,46 +244,38 @@ describe('learnable coefficients', () => {
   });
 });
 
-describe('gradient check through 3 stacked MoE layers', () => {
+describe('gradient check through 3 stacked MoE layers (paper form)', () => {
   // Adam and RMSProp divide by √(v + ε): with ε = 1e-8 the step is ≈ sign(u), whose slope is too
   // sharp for float32 finite differences; a larger ε checks the same formulas where they are smooth.
-  const RULES: [string, RuleConfigInput, UpdateStructure][] = [
-    ['residual', { rule: 'residual' }, 'paper'],
-    ['heavy-ball', { rule: 'heavy-ball' }, 'paper'],
+  // The structures (reference, reference-vmoe) are checked with the models that own them.
+  const CASES: [string, RuleConfigInput][] = [
+    ['residual', { rule: 'residual' }],
+    ['heavy-ball', { rule: 'heavy-ball' }],
     [
       'heavy-ball, learnable μ and γ',
       { rule: 'heavy-ball', mu: { init: 0.6 }, gamma: { init: 0.8 } },
-      'paper',
     ],
-    ['nesterov', { rule: 'nesterov' }, 'paper'],
-    ['adam', { rule: 'adam', eps: 0.1 }, 'paper'],
+    ['nesterov', { rule: 'nesterov' }],
+    ['adam', { rule: 'adam', eps: 0.1 }],
     [
-      'adam on every layer with bias correction',
-      { rule: 'adam', eps: 0.1, allLayers: true, biasCorrection: true },
-      'paper',
+      'adam on every layer with bias correction, learnable β1',
+      { rule: 'adam', eps: 0.1, allLayers: true, biasCorrection: true, beta1: { init: 0.8 } },
     ],
-    ['rmsprop', { rule: 'rmsprop', eps: 0.1 }, 'paper'],
-    ['robust', { rule: 'robust' }, 'paper'],
-    ['sam(heavy-ball)', { rule: 'sam', rho: 0.05 }, 'paper'],
-    ['heavy-ball, reference structure', { rule: 'heavy-ball' }, 'reference'],
-    ['adam, reference structure', { rule: 'adam', eps: 0.1 }, 'reference'],
-    ['robust, V-MoE reference structure', { rule: 'robust' }, 'reference-vmoe'],
+    ['rmsprop', { rule: 'rmsprop', eps: 0.1 }],
+    ['robust', { rule: 'robust' }],
+    ['sam(heavy-ball)', { rule: 'sam', rho: 0.05 }],
+    ['sam(nesterov)', { rule: 'sam', rho: 0.05, inner: { rule: 'nesterov' } }],
   ];
-  it.each(RULES)('%s', (_name, config, structure) => {
-    const update = new MoEUpdate(createUpdateRule(config), { structure, dModel: 4, numLayers: 3 });
+  it.each(CASES)('%s', (_name, config) => {
+    const rule = createUpdateRule(config);
     const Ws = [0, 1, 2].map((t) => tf.variable(tf.mul(randn([4, 4], 20 + t), 0.5)));
     const x0 = randn([3, 4], 30);
     const target = randn([3, 4], 31);
     const loss = () => {
-      let x: tf.Tensor = x0;
-      let state = update.init(x0);
-      for (let t = 0; t < 3; t++) {
-        ({ x, state } = update.apply(x, (y) => tf.tanh(tf.matMul(y, Ws[t]!)), state, t));
-      }
+      const x = unroll(rule, x0, 3, (t) => (y) => tf.tanh(tf.matMul(y, Ws[t]!)));
       return tf.sum(tf.mul(x, target)) as tf.Scalar;
     };
-    const vars = [...Ws, ...Object.values(update.variables())];
-    const res = checkVariableGradients(loss, vars, {
+    const res = checkVariableGradients(loss, [...Ws, ...Object.values(rule.variables())], {
       eps: 1e-2,
       samplesPerInput: 5,
       atol: 3e-3,
@@ -282,83 +283,6 @@ describe('gradient check through 3 stacked MoE layers', () => {
     });
     if (!res.ok) throw new Error(`gradient check failed: ${JSON.stringify(res.worst)}`);
     tf.dispose(Ws);
-  });
-});
-
-describe('reference structures', () => {
-  it('heavy-ball: x_{t+1} = LN2(x + LN_inner(x − m)) with m = γu at layer 0', () => {
-    const update = new MoEUpdate(createUpdateRule({ rule: 'heavy-ball', gamma: 0.5 }), {
-      structure: 'reference',
-      dModel: 3,
-      numLayers: 1,
-    });
-    const x = tf.tensor2d([[1, 2, 4]]);
-    const u = tf.tensor2d([[0.5, -1, 3]]);
-    const out = update.apply(x, () => u, update.init(x), 0).x;
-    const expected = layerNorm(tf.add(x, layerNorm(tf.sub(x, tf.mul(u, 0.5)))));
-    expect(maxAbsDiff(out.dataSync(), expected.dataSync())).toBeLessThan(1e-6);
-    expect(Object.keys(update.variables())).toEqual([
-      'layers.0.ln_inner.weight',
-      'layers.0.ln_inner.bias',
-      'layers.0.ln_out.weight',
-      'layers.0.ln_out.bias',
-    ]);
-  });
-
-  it('residual: LN2(x + LN_inner(x + u)); V-MoE: LN(x − m)', () => {
-    const x = tf.tensor2d([[1, 2, 4]]);
-    const u = tf.tensor2d([[0.5, -1, 3]]);
-    const res = new MoEUpdate(createUpdateRule({ rule: 'residual' }), {
-      structure: 'reference',
-      dModel: 3,
-      numLayers: 1,
-    });
-    expect(
-      maxAbsDiff(
-        res.apply(x, () => u, res.init(x), 0).x.dataSync(),
-        layerNorm(tf.add(x, layerNorm(tf.add(x, u)))).dataSync(),
-      ),
-    ).toBeLessThan(1e-6);
-    const vmoe = new MoEUpdate(createUpdateRule({ rule: 'heavy-ball', gamma: 1 }), {
-      structure: 'reference-vmoe',
-      dModel: 3,
-      numLayers: 1,
-    });
-    expect(
-      maxAbsDiff(
-        vmoe.apply(x, () => u, vmoe.init(x), 0).x.dataSync(),
-        layerNorm(tf.sub(x, u)).dataSync(),
-      ),
-    ).toBeLessThan(1e-6);
-  });
-
-  it('AdamSMoE layer-0 quirk drops the inner residual: LN2(x + LN_inner(−Δ)), behind a flag', () => {
-    const x = tf.tensor2d([[1, 2, 4]]);
-    const u = tf.tensor2d([[0.5, -1, 3]]);
-    const rule = createUpdateRule({ rule: 'adam' });
-    const delta = rule.update(x, () => u, rule.init(x), 0).delta;
-    const quirk = new MoEUpdate(rule, {
-      structure: 'reference',
-      dModel: 3,
-      numLayers: 2,
-      layer0Quirk: true,
-    });
-    const out = quirk.apply(x, () => u, quirk.init(x), 0).x;
-    expect(
-      maxAbsDiff(out.dataSync(), layerNorm(tf.add(x, layerNorm(tf.neg(delta)))).dataSync()),
-    ).toBeLessThan(1e-5);
-    expect(
-      () =>
-        new MoEUpdate(createUpdateRule({ rule: 'heavy-ball' }), {
-          structure: 'reference',
-          dModel: 3,
-          numLayers: 1,
-          layer0Quirk: true,
-        }),
-    ).toThrow(/layer0Quirk applies only to the adam rule/);
-    expect(() => new MoEUpdate(rule, { structure: 'reference' })).toThrow(
-      /needs dModel and numLayers/,
-    );
   });
 });
 
@@ -400,33 +324,67 @@ describe('configuration', () => {
 
 describe('memory', () => {
   it('a 3-layer stack with each rule trains without leaking tensors', async () => {
-    for (const config of [
-      { rule: 'heavy-ball' },
-      { rule: 'adam' },
-      { rule: 'sam' },
-      { rule: 'robust' },
-    ] as RuleConfigInput[]) {
-      const update = new MoEUpdate(createUpdateRule(config), {
-        structure: 'reference',
-        dModel: 4,
-        numLayers: 3,
-      });
+    for (const config of RULES.map((r) => ({ rule: r.name })) as RuleConfigInput[]) {
+      const rule = createUpdateRule(config);
       const Ws = [0, 1, 2].map((t) => tf.variable(tf.mul(randn([4, 4], 40 + t), 0.3)));
       const x0 = randn([8, 4], 50);
       const opt = tf.train.adam(0.01);
       const loss = () => {
-        let x: tf.Tensor = x0;
-        let state = update.init(x0);
-        for (let t = 0; t < 3; t++)
-          ({ x, state } = update.apply(x, (y) => tf.tanh(tf.matMul(y, Ws[t]!)), state, t));
+        const x = unroll(rule, x0, 3, (t) => (y) => tf.tanh(tf.matMul(y, Ws[t]!)));
         return tf.mean(tf.square(tf.sub(x, 0.5))) as tf.Scalar;
       };
       await assertNoTensorLeak(
-        () => opt.minimize(loss, false, [...Ws, ...Object.values(update.variables())]),
+        () => opt.minimize(loss, false, [...Ws, ...Object.values(rule.variables())]),
         { repetitions: 30 },
       );
       opt.dispose();
-      tf.dispose([...Ws, x0, ...Object.values(update.variables())]);
+      tf.dispose([...Ws, x0, ...Object.values(rule.variables())]);
     }
+  });
+});
+
+describe('the registry', () => {
+  it('has one record per rule: unique names and letters, the paper labels', () => {
+    const names = RULES.map((r) => r.name);
+    expect(new Set(names).size).toBe(names.length);
+    const letters = RULES.flatMap((r) => (r.letter ? [r.letter] : []));
+    expect(new Set(letters).size).toBe(letters.length);
+    expect(RULE_LETTERS).toMatchObject({ g: 'residual', m: 'heavy-ball', a: 'adam', r: 'robust' });
+    const label = (c: RuleConfigInput, family?: string) => ruleLabel(parseRuleConfig(c), family);
+    expect(label({ rule: 'residual' })).toBe('SMoE');
+    expect(label({ rule: 'heavy-ball' })).toBe('MomentumSMoE');
+    expect(label({ rule: 'adam' })).toBe('AdamSMoE');
+    expect(label({ rule: 'robust' })).toBe('Robust MomentumSMoE');
+    expect(label({ rule: 'heavy-ball' }, 'V-MoE')).toBe('MomentumV-MoE');
+    expect(label({ rule: 'sam', inner: { rule: 'residual' } }, 'V-MoE')).toBe('SAM-V-MoE');
+    expect(label({ rule: 'nesterov' })).toBe('NesterovSMoE');
+    // SAM has no letter: architecture strings use its wrapped rule's.
+    expect(ruleLetter(parseRuleConfig({ rule: 'sam', inner: { rule: 'nesterov' } }))).toBe('n');
+  });
+
+  it('reads a rule from its letter, name, label or an alias, and fills the defaults', () => {
+    for (const spelling of ['m', 'heavy-ball', 'MomentumSMoE', 'momentum', 'MomentumV-MoE'])
+      expect(parseRuleConfig(spelling)).toEqual({ rule: 'heavy-ball', mu: 0.7, gamma: 1 });
+    expect(parseRuleConfig('Robust MomentumSMoE').rule).toBe('robust');
+    expect(parseRuleConfig('V-MoE').rule).toBe('residual');
+    expect(() => parseRuleConfig('lion')).toThrow(
+      new RegExp(`value: is not a rule; allowed: ${ruleSpellings()[0]!.replace(/\|/g, '\\|')}`),
+    );
+    expect(() => parseRuleConfig({ rule: 'heavy-ball', mu: 2 })).toThrow(/mu: .*\(got 2\)/);
+  });
+
+  it('each record is pure maths over Ops: a rule evaluated with plain numbers gives the paper numbers', () => {
+    // Numbers are constants to Ops, so a record runs on scalars with no backend at all.
+    const step = ruleDef('heavy-ball').update(
+      {
+        ops: { ...numberOps },
+        moe: () => 2 as never,
+        state: { m: 0.5 },
+        k: { mu: 0.7, gamma: 0.5 },
+        layer: 1,
+      },
+      parseRuleConfig('m'),
+    );
+    expect(step.delta).toBeCloseTo(0.7 * 0.5 + 0.5 * 2, 12);
   });
 });

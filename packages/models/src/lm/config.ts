@@ -1,22 +1,32 @@
 import { parseOrThrow } from '@msmoe/core';
-import { routerConfigSchema } from '@msmoe/router';
-import { type RuleConfigInput, ruleConfigSchema } from '@msmoe/update-rules';
+import { authorsLmRouterConfig, routerSchemaOf } from '@msmoe/router';
+import {
+  parseRuleConfig,
+  RULE_LETTERS,
+  type RuleConfig,
+  ruleConfigSchema,
+  ruleLetter,
+  ruleSpecSchema,
+} from '@msmoe/update-rules';
 import { z } from 'zod';
 
-/** Sub-layer letters of an architecture string: attention, SMoE, MomentumSMoE, AdamSMoE, robust, dense FFN. */
-export const LAYER_LETTERS = {
+/** Sub-layer letters of an architecture string: `s` attention, `f` dense FFN, and each rule's letter for an MoE layer (`g` SMoE, `m` MomentumSMoE, `a` AdamSMoE, `r` robust, `n` Nesterov, `p` RMSProp). */
+export const LAYER_LETTERS: Readonly<Record<string, string>> = {
   s: 'attention',
-  g: 'residual',
-  m: 'heavy-ball',
-  a: 'adam',
-  r: 'robust',
   f: 'dense',
-} as const;
+  ...RULE_LETTERS,
+};
+const MOE_LETTERS = Object.keys(RULE_LETTERS).join('');
 
 /** Where LayerNorms sit: `reference` (post-LN, the authors' code) or `paper` (pre-LN, x + Δ). */
 export type LmStructure = 'reference' | 'paper';
 // Typed as plain ZodType so the API docs show the union, not zod's internal enum object.
 const structureSchema: z.ZodType<LmStructure> = z.enum(['reference', 'paper']);
+
+/** The MoE letters of an architecture string, once each. */
+const moeLettersOf = (architecture: string) => [
+  ...new Set([...architecture].filter((l) => MOE_LETTERS.includes(l))),
+];
 
 /** Configuration of the Transformer-XL-style MoE language model. */
 export const lmConfigSchema = z
@@ -29,8 +39,13 @@ export const lmConfigSchema = z
     nHeads: z.number().int().positive(),
     /** Expert (and dense FFN) hidden width; the authors use d. */
     dInner: z.number().int().positive(),
-    /** Sub-layers: `s` attention, `g` SMoE, `m` MomentumSMoE, `a` AdamSMoE, `r` robust, `f` dense FFN (e.g. `sgsgsg`, GLaM `sgsf`). */
-    architecture: z.string().regex(/^[sgmarf]+$/, 'letters s, g, m, a, r, f only'),
+    /** Sub-layers: `s` attention, `f` dense FFN, a rule letter for an MoE layer (e.g. `sgsgsg`, `smsmsm`, GLaM `sgsf`). */
+    architecture: z
+      .string()
+      .regex(
+        new RegExp(`^[sf${MOE_LETTERS}]+$`),
+        `letters s (attention), f (dense) and MoE letters ${[...MOE_LETTERS].join(', ')} only`,
+      ),
     /** Tokens per training block M. */
     blockLength: z.number().int().positive(),
     /** Attention span S: each query sees the S most recent tokens (cache included). */
@@ -41,10 +56,10 @@ export const lmConfigSchema = z
     numExperts: z.number().int().positive().default(16),
     /** Experts per token. */
     k: z.number().int().positive().default(2),
-    /** Router override (default: the authors' top-k gate). `dModel` and `numExperts` are filled in. */
+    /** Router fields over the authors' top-k gate (`{ jitter: 0.01 }`), or another router (`{ type: 'expert-choice' }`). `dModel` and `numExperts` are filled in. */
     router: z.record(z.string(), z.unknown()).optional(),
-    /** Rule coefficients for the MoE letter used (e.g. `{ rule: 'heavy-ball', mu: 0.7 }`). */
-    rule: ruleConfigSchema.optional(),
+    /** The update rule of the MoE layers: a letter, name or object (`{ rule: 'heavy-ball', mu: 0.9 }`); default the architecture letter's rule. */
+    rule: ruleSpecSchema.optional(),
     /** `reference` (post-LN, the authors' code, default) or `paper` (pre-LN, x + Δ). */
     structure: structureSchema.default('reference'),
     /** Weight of the routers' auxiliary losses in the training loss. */
@@ -67,44 +82,61 @@ export const lmConfigSchema = z
         message: `must be ≤ numExperts (${c.numExperts})`,
         input: c.k,
       });
-    const moe = new Set([...c.architecture].filter((l) => 'gmar'.includes(l)));
-    if (moe.size > 1) {
+    const moe = moeLettersOf(c.architecture);
+    if (moe.length > 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['architecture'],
-        message: `mixes MoE letters ${[...moe].join(', ')}: one update rule runs over all MoE layers`,
+        message: `mixes MoE letters ${moe.join(', ')}: one update rule runs over all MoE layers`,
         input: c.architecture,
       });
-    }
-    if (c.rule && moe.size === 1) {
-      const expected = LAYER_LETTERS[[...moe][0] as 'g' | 'm' | 'a' | 'r'];
-      const allowed = c.rule.rule === 'sam' ? c.rule.inner.rule : c.rule.rule;
-      if (expected !== 'residual' && allowed !== expected) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rule', 'rule'],
-          message: `must be ${expected} for architecture letter ${[...moe][0]}`,
-          input: c.rule.rule,
-        });
-      }
-    }
-    if (c.router) {
-      const r = routerConfigSchema.safeParse({
-        dModel: c.dModel,
-        numExperts: c.numExperts,
-        ...c.router,
+    } else if (c.rule && moe.length === 1 && ruleLetter(c.rule) !== moe[0]) {
+      const letter = ruleLetter(c.rule);
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rule'],
+        message: `is ${c.rule.rule}, whose MoE letter is "${letter}", but the architecture's MoE layers are "${moe[0]}" (${RULE_LETTERS[moe[0] as string]}): write the architecture with "${letter}"`,
+        input: c.rule.rule,
       });
-      if (!r.success)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['router'],
-          message: r.error.issues[0]?.message ?? 'invalid router',
-          input: c.router,
-        });
     }
+    if (c.rule?.rule === 'adam' && c.rule.layer0Quirk && c.structure !== 'reference')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rule', 'layer0Quirk'],
+        message: `reproduces the authors' reference code: it needs structure "reference" (got "${c.structure}")`,
+        input: true,
+      });
+  })
+  .transform((c, ctx) => {
+    // The rule named by the architecture letter unless given; the router over the authors' gate.
+    const letter = moeLettersOf(c.architecture)[0];
+    const rule: RuleConfig =
+      c.rule ?? ruleConfigSchema.parse({ rule: letter ? RULE_LETTERS[letter] : 'residual' });
+    const user = c.router ?? {};
+    const type = user.type ?? 'top-k';
+    const schema = routerSchemaOf(type);
+    const input = {
+      ...(type === 'top-k' ? { ...authorsLmRouterConfig(c.dModel, c.numExperts), k: c.k } : {}),
+      ...user,
+      dModel: c.dModel,
+      numExperts: c.numExperts,
+    };
+    const r = schema?.safeParse(input);
+    if (!schema || !r?.success) {
+      for (const issue of r?.error?.issues ?? [
+        {
+          code: 'custom' as const,
+          path: ['type'],
+          message: 'must be top-k, expert-choice or soft',
+        },
+      ])
+        ctx.addIssue({ ...issue, path: ['router', ...issue.path] } as never);
+      return z.NEVER;
+    }
+    return { ...c, rule, router: r.data };
   });
 
-/** Validated configuration. */
+/** Validated configuration: the rule and router resolved, defaults filled in. */
 export type LmConfig = z.output<typeof lmConfigSchema>;
 /** Configuration as written by a user. */
 export type LmConfigInput = z.input<typeof lmConfigSchema>;
@@ -112,18 +144,6 @@ export type LmConfigInput = z.input<typeof lmConfigSchema>;
 /** Validates an LM configuration (one clear error naming the field). */
 export function parseLmConfig(input: unknown): LmConfig {
   return parseOrThrow(lmConfigSchema, input, 'model config');
-}
-
-/** The update rule implied by an architecture string (and the optional `rule` override). */
-export function ruleOf(config: LmConfig): RuleConfigInput {
-  if (config.rule) return config.rule;
-  const letter = [...config.architecture].find((l) => 'gmar'.includes(l)) as
-    | 'g'
-    | 'm'
-    | 'a'
-    | 'r'
-    | undefined;
-  return { rule: letter ? LAYER_LETTERS[letter] : 'residual' } as RuleConfigInput;
 }
 
 /** Presets (word-level). `small`…`glam-medium` are the paper's sizes; `tiny` and `mini` train on 2 CPU cores in minutes. */
@@ -196,16 +216,26 @@ export const LM_PRESETS: Record<string, Omit<LmConfigInput, 'vocabSize'>> = {
   },
 };
 
-/** A preset with an architecture letter swapped in for its MoE layers (`g` → `m` gives MomentumSMoE). */
+/**
+ * A preset with an update rule: its MoE layers take the rule's letter (`g` → `m` for
+ * MomentumSMoE) and the rule its settings: a letter, name or label, or a validated rule config
+ * (`presetConfig('tiny', 10000, parseRuleConfig({ rule: 'heavy-ball', mu: 0.9 }))`).
+ */
 export function presetConfig(
   name: string,
   vocabSize: number,
-  moeLetter: 'g' | 'm' | 'a' | 'r' = 'g',
+  rule: RuleConfig | string = 'g',
 ): LmConfigInput {
   const p = LM_PRESETS[name];
   if (!p)
     throw new Error(
       `model preset: unknown "${name}"; allowed: ${Object.keys(LM_PRESETS).join(', ')}`,
     );
-  return { ...p, vocabSize, architecture: p.architecture.replace(/g/g, moeLetter) };
+  const parsed = typeof rule === 'string' ? parseRuleConfig(rule) : rule;
+  return {
+    ...p,
+    vocabSize,
+    architecture: p.architecture.replace(/g/g, ruleLetter(parsed)),
+    rule: parsed,
+  };
 }

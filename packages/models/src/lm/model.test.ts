@@ -1,6 +1,6 @@
 import { assertNoTensorLeak, ConfigError, initBackend, Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
-import { LM_PRESETS, type LmConfigInput, presetConfig } from './config.js';
+import { LM_PRESETS, type LmConfigInput, parseLmConfig, presetConfig } from './config.js';
 import { disposeCaches, MoELanguageModel } from './model.js';
 
 beforeAll(() => initBackend({ prefer: 'wasm', fallback: false, env: {} }));
@@ -28,13 +28,13 @@ describe('MoE language model', () => {
     const V = 1000;
     for (const name of Object.keys(LM_PRESETS)) {
       const cfg = presetConfig(name, V);
-      const model = new MoELanguageModel(cfg, new Rng(0));
+      const model = new MoELanguageModel(parseLmConfig(cfg), new Rng(0));
       const c = model.config;
       const d = c.dModel;
       const h = c.dInner;
       const E = c.numExperts;
       const attn = [...c.architecture].filter((l) => l === 's').length;
-      const moe = [...c.architecture].filter((l) => 'gmar'.includes(l)).length;
+      const moe = [...c.architecture].filter((l) => 'gmanpr'.includes(l)).length;
       const dense = [...c.architecture].filter((l) => l === 'f').length;
       const expected =
         V * d +
@@ -55,7 +55,7 @@ describe('MoE language model', () => {
   });
 
   it('is causal inside a block and sees the previous block through the cache', () => {
-    const model = new MoELanguageModel(small(), new Rng(1));
+    const model = new MoELanguageModel(parseLmConfig(small()), new Rng(1));
     const B = 2;
     const a = tokens(12, 1);
     const b = a.slice();
@@ -90,7 +90,7 @@ describe('MoE language model', () => {
     async (letter) => {
       const rng = new Rng(2);
       const model = new MoELanguageModel(
-        small({ architecture: `s${letter}s${letter}`, dropout: 0.1 }),
+        parseLmConfig(small({ architecture: `s${letter}s${letter}`, dropout: 0.1 })),
         rng,
       );
       const B = 4;
@@ -125,7 +125,7 @@ describe('MoE language model', () => {
   );
 
   it('the paper structure works and names its weights', () => {
-    const model = new MoELanguageModel(small({ structure: 'paper' }), new Rng(3));
+    const model = new MoELanguageModel(parseLmConfig(small({ structure: 'paper' })), new Rng(3));
     const names = Object.keys(model.variables());
     expect(names).toContain('final_ln.weight');
     expect(names).toContain('layers.1.moe.experts.w1');
@@ -140,19 +140,26 @@ describe('MoE language model', () => {
   });
 
   it('rejects bad configurations naming the field', () => {
-    expect(() => new MoELanguageModel(small({ nHeads: 3 }), new Rng(0))).toThrow(ConfigError);
-    expect(() => new MoELanguageModel(small({ nHeads: 3 }), new Rng(0))).toThrow(
+    expect(() => new MoELanguageModel(parseLmConfig(small({ nHeads: 3 })), new Rng(0))).toThrow(
+      ConfigError,
+    );
+    expect(() => new MoELanguageModel(parseLmConfig(small({ nHeads: 3 })), new Rng(0))).toThrow(
       /nHeads: must divide dModel \(16\)/,
     );
-    expect(() => new MoELanguageModel(small({ architecture: 'sgsm' }), new Rng(0))).toThrow(
-      /architecture: mixes MoE letters g, m/,
-    );
-    expect(() => new MoELanguageModel(small({ architecture: 'sx' }), new Rng(0))).toThrow(
-      /architecture: letters s, g, m, a, r, f only/,
+    expect(
+      () => new MoELanguageModel(parseLmConfig(small({ architecture: 'sgsm' })), new Rng(0)),
+    ).toThrow(/architecture: mixes MoE letters g, m/);
+    expect(
+      () => new MoELanguageModel(parseLmConfig(small({ architecture: 'sx' })), new Rng(0)),
+    ).toThrow(
+      /architecture: letters s \(attention\), f \(dense\) and MoE letters g, m, n, a, p, r only/,
     );
     expect(
       () =>
-        new MoELanguageModel(small({ architecture: 'smsm', rule: { rule: 'adam' } }), new Rng(0)),
-    ).toThrow(/rule.rule: must be heavy-ball/);
+        new MoELanguageModel(
+          parseLmConfig(small({ architecture: 'smsm', rule: { rule: 'adam' } })),
+          new Rng(0),
+        ),
+    ).toThrow(/rule: is adam, whose MoE letter is "a", but the architecture's MoE layers are "m"/);
   });
 });

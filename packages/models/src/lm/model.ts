@@ -8,23 +8,29 @@ import {
   linear,
   type Rng,
 } from '@msmoe/core';
-import { ExpertBank, type MoELayer, moeLayer } from '@msmoe/experts';
-import {
-  authorsLmRouterConfig,
-  createRouter,
-  type RouterConfigInput,
-  type Routing,
-} from '@msmoe/router';
-import { createUpdateRule, MoEUpdate, type RuleState } from '@msmoe/update-rules';
+import { ExpertBank } from '@msmoe/experts';
+import { buildRouter, type Routing } from '@msmoe/router';
+import { type RuleState, UpdateRule } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
+import { type MoELayer, moeLayer } from '../moe-layer.js';
+import { moeBlock, structureNorms } from '../structure.js';
+import { legacyWeightName } from '../weights.js';
 import { SpanAttention } from './attention.js';
-import { type LmConfig, type LmConfigInput, parseLmConfig, ruleOf } from './config.js';
+import type { LmConfig } from './config.js';
 
 type Ln = LayerNormParams;
 
 type Sublayer =
   | { kind: 'attention'; attn: SpanAttention; ln: Ln; index: number }
-  | { kind: 'moe'; moe: MoELayer; ln: Ln | null; moeIndex: number }
+  | {
+      kind: 'moe';
+      moe: MoELayer;
+      /** Pre-LN of the MoE input (paper structure). */
+      ln: Ln | null;
+      /** The reference structure's LayerNorms. */
+      norms: { inner?: Ln; out?: Ln };
+      moeIndex: number;
+    }
   | { kind: 'dense'; w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable; ln: Ln };
 
 /** What one forward pass returns. */
@@ -33,7 +39,7 @@ export interface LmOutput {
   logits: tf.Tensor2D;
   /** Sum of the routers' weighted auxiliary losses. */
   auxLoss: tf.Scalar;
-  /** Routing of each MoE layer (for statistics). */
+  /** Routing of each MoE layer (for statistics): one per layer, that of the evaluation whose output the update used (SAM evaluates twice). */
   routings: Routing[];
   /** Hidden state `[B, M, d]` after each MoE layer's update (for output-norm statistics). */
   moeOutputs: tf.Tensor3D[];
@@ -54,10 +60,12 @@ export class MoELanguageModel {
   private readonly outB: tf.Variable;
   private readonly finalLn: Ln | null;
   private readonly sublayers: Sublayer[] = [];
-  readonly update: MoEUpdate;
+  /** The update rule of the MoE layers (its learnable coefficients are model weights `rule.*`). */
+  readonly rule: UpdateRule;
 
-  constructor(config: LmConfigInput, rng: Rng) {
-    this.config = parseLmConfig(config);
+  /** Builds the model from a validated config (see {@link parseLmConfig}). */
+  constructor(config: LmConfig, rng: Rng) {
+    this.config = config;
     const c = this.config;
     this.embedding = initVariable([c.vocabSize, c.dModel], { kind: 'normal', std: 1 }, rng);
     this.outW = initVariable(
@@ -68,12 +76,7 @@ export class MoELanguageModel {
     this.outB = initVariable([c.vocabSize], { kind: 'linear-bias' }, rng, {
       fans: { fanIn: c.dModel, fanOut: c.vocabSize },
     });
-    const numMoe = [...c.architecture].filter((l) => 'gmar'.includes(l)).length;
-    this.update = new MoEUpdate(createUpdateRule(ruleOf(c)), {
-      structure: c.structure,
-      dModel: c.dModel,
-      numLayers: Math.max(1, numMoe),
-    });
+    this.rule = new UpdateRule(c.rule);
     let attnIndex = 0;
     let moeIndex = 0;
     for (const letter of c.architecture) {
@@ -96,25 +99,20 @@ export class MoELanguageModel {
           ln: layerNormParams(c.dModel),
         });
       } else {
-        const routerConfig = {
-          ...authorsLmRouterConfig(c.dModel, c.numExperts),
-          k: c.k,
-          ...(c.router ?? {}),
-          dModel: c.dModel,
-          numExperts: c.numExperts,
-        };
         this.sublayers.push({
           kind: 'moe',
           moe: moeLayer({
-            router: createRouter(routerConfig as RouterConfigInput, rng),
+            router: buildRouter(c.router, rng),
             experts: new ExpertBank(
               { numExperts: c.numExperts, dModel: c.dModel, dHidden: c.dInner, dropout: c.dropout },
               rng,
             ),
             dropout: c.dropout,
           }),
-          // Pre-LN of the MoE input in the paper structure; the reference structure's LayerNorms live in MoEUpdate.
           ln: c.structure === 'paper' ? layerNormParams(c.dModel) : null,
+          norms: Object.fromEntries(
+            structureNorms(c.structure).map((n) => [n, layerNormParams(c.dModel)]),
+          ),
           moeIndex: moeIndex++,
         });
       }
@@ -161,7 +159,8 @@ export class MoELanguageModel {
       M,
       c.dModel,
     ]) as tf.Tensor3D;
-    let state: RuleState = this.update.init(h);
+    let state: RuleState<tf.Tensor> = this.rule.init();
+    const k = this.rule.values();
     const routings: Routing[] = [];
     const moeOutputs: tf.Tensor3D[] = [];
     const newCaches: tf.Tensor3D[] = [];
@@ -200,15 +199,12 @@ export class MoELanguageModel {
           paper ? tf.add(h, drop(f(ln(h, s.ln)))) : ln(tf.add(h, drop(f(h))), s.ln)
         ) as tf.Tensor3D;
       } else {
-        const moe = (x: tf.Tensor) => {
-          const { y, routing } = s.moe(s.ln ? ln(x, s.ln) : x, { training, rng: options.rng });
-          routings.push(routing);
-          return y;
-        };
-        ({ x: h, state } = this.update.apply(h, moe, state, s.moeIndex) as {
-          x: tf.Tensor3D;
-          state: RuleState;
-        });
+        const call = { training, rng: options.rng };
+        const norms = { pre: s.ln, ...s.norms };
+        const r = moeBlock(c.structure, this.rule, k, s.moe, call, norms, h, state, s.moeIndex);
+        h = r.x as tf.Tensor3D;
+        state = r.state;
+        routings.push(r.routing);
         moeOutputs.push(h);
       }
     }
@@ -256,19 +252,41 @@ export class MoELanguageModel {
           [`${p}.ffn.w2`]: s.w2,
           [`${p}.ffn.b2`]: s.b2,
         });
-      else for (const [n, v] of Object.entries(s.moe.variables())) out[`${p}.moe.${n}`] = v;
+      else {
+        for (const [n, v] of Object.entries(s.moe.variables())) out[`${p}.moe.${n}`] = v;
+        for (const [n, l] of Object.entries(s.norms)) {
+          out[`${p}.ln_${n}.weight`] = (l as Ln).gamma;
+          out[`${p}.ln_${n}.bias`] = (l as Ln).beta;
+        }
+      }
       if (s.ln) {
         out[`${p}.ln.weight`] = s.ln.gamma;
         out[`${p}.ln.bias`] = s.ln.beta;
       }
     });
-    for (const [n, v] of Object.entries(this.update.variables())) out[`update.${n}`] = v;
+    for (const [n, v] of Object.entries(this.rule.variables())) out[`rule.${n}`] = v;
     if (this.finalLn)
       Object.assign(out, {
         'final_ln.weight': this.finalLn.gamma,
         'final_ln.bias': this.finalLn.beta,
       });
     return out;
+  }
+
+  /** The MoE layers in order (router and experts of each). */
+  get moeLayers(): MoELayer[] {
+    return this.sublayers.flatMap((s) => (s.kind === 'moe' ? [s.moe] : []));
+  }
+
+  /**
+   * The current name of a weight written under an older layout (before 0.2 the reference
+   * LayerNorms were `update.layers.<t>.*` by MoE index and learnable coefficients `update.rule.*`).
+   */
+  currentWeightName(name: string): string {
+    return legacyWeightName(name, (t) => {
+      const i = this.sublayers.findIndex((s) => s.kind === 'moe' && s.moeIndex === t);
+      return i < 0 ? undefined : `layers.${i}`;
+    });
   }
 
   /** Trainable parameter count. */

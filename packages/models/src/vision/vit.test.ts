@@ -1,7 +1,7 @@
 import { assertNoTensorLeak, ConfigError, initBackend, Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { MoELanguageModel } from '../lm/model.js';
-import { MoEVisionTransformer, patchify, VIT_PRESETS } from './vit.js';
+import { MoEVisionTransformer, parseVitConfig, patchify, VIT_PRESETS } from './vit.js';
 
 beforeAll(() => initBackend({ prefer: 'wasm', fallback: false, env: {} }));
 
@@ -22,7 +22,7 @@ describe.each(['vmoe', 'soft'] as const)('%s ViT', (moe) => {
   it('builds the presets and gives [B, classes] logits', () => {
     for (const name of Object.keys(VIT_PRESETS)) {
       const model = new MoEVisionTransformer(
-        { ...VIT_PRESETS[name]!, numClasses: 10, moe },
+        parseVitConfig({ ...VIT_PRESETS[name]!, numClasses: 10, moe }),
         new Rng(0),
       );
       const c = model.config;
@@ -40,7 +40,7 @@ describe.each(['vmoe', 'soft'] as const)('%s ViT', (moe) => {
     async (rule) => {
       const rng = new Rng(4);
       const model = new MoEVisionTransformer(
-        {
+        parseVitConfig({
           imageHeight: 8,
           imageWidth: 8,
           channels: 1,
@@ -52,7 +52,7 @@ describe.each(['vmoe', 'soft'] as const)('%s ViT', (moe) => {
           numClasses: 2,
           moe,
           rule,
-        },
+        }),
         rng,
       );
       // Class = whether the top half is brighter than the bottom half.
@@ -87,14 +87,14 @@ it('rejects a patch size that does not divide the image', () => {
   expect(
     () =>
       new MoEVisionTransformer(
-        { ...VIT_PRESETS['mnist-tiny']!, patchSize: 5, numClasses: 10 },
+        parseVitConfig({ ...VIT_PRESETS['mnist-tiny']!, patchSize: 5, numClasses: 10 }),
         new Rng(0),
       ),
   ).toThrow(ConfigError);
   expect(
     () =>
       new MoEVisionTransformer(
-        { ...VIT_PRESETS['mnist-tiny']!, patchSize: 5, numClasses: 10 },
+        parseVitConfig({ ...VIT_PRESETS['mnist-tiny']!, patchSize: 5, numClasses: 10 }),
         new Rng(0),
       ),
   ).toThrow(/patchSize: must divide the image sides \(28×28\)/);

@@ -9,16 +9,19 @@ import {
   parseOrThrow,
   type Rng,
 } from '@msmoe/core';
-import { activate, ExpertBank, type MoELayer, moeLayer } from '@msmoe/experts';
+import { activate, ExpertBank } from '@msmoe/experts';
 import {
   createRouter,
   type RouterConfigInput,
   type Routing,
   vmoeRouterConfig,
 } from '@msmoe/router';
-import { createUpdateRule, MoEUpdate, type RuleState, ruleConfigSchema } from '@msmoe/update-rules';
+import { type RuleState, ruleSpecSchema, UpdateRule } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { type MoELayer, moeLayer } from '../moe-layer.js';
+import { moeBlock } from '../structure.js';
+import { legacyWeightName } from '../weights.js';
 
 /** Which MoE the ViT uses: V-MoE's noisy top-k with capacity, or Soft MoE. */
 export type VitMoEKind = 'vmoe' | 'soft';
@@ -50,8 +53,8 @@ export const vitConfigSchema = z
     slotsPerExpert: z.number().int().positive().default(1),
     /** MoE in every `moeEvery`-th block, the last of each group (V-MoE: every 2nd, blocks 1, 3, 5, …). */
     moeEvery: z.number().int().positive().default(2),
-    /** Update rule over the MoE blocks (default residual; `{ rule: 'heavy-ball', mu: 0.9 }` is MomentumV-MoE). */
-    rule: ruleConfigSchema.default({ rule: 'residual' }),
+    /** Update rule over the MoE blocks: a letter, name or object (default residual; `{ rule: 'heavy-ball', mu: 0.9 }` is MomentumV-MoE). */
+    rule: ruleSpecSchema.prefault('residual'),
     structure: structureSchema.default('paper'),
     dropout: z.number().min(0).lt(1).default(0),
   })
@@ -72,12 +75,24 @@ export const vitConfigSchema = z
         message: `must divide dModel (${c.dModel})`,
         input: c.nHeads,
       });
+    if (c.rule.rule === 'adam' && c.rule.layer0Quirk)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rule', 'layer0Quirk'],
+        message: "reproduces the authors' language-model code: a ViT has no such layer",
+        input: true,
+      });
   });
 
 /** Validated ViT configuration. */
 export type VitConfig = z.output<typeof vitConfigSchema>;
 /** ViT configuration as written by a user. */
 export type VitConfigInput = z.input<typeof vitConfigSchema>;
+
+/** Validates a ViT configuration (one clear error naming the field). */
+export function parseVitConfig(input: unknown): VitConfig {
+  return parseOrThrow(vitConfigSchema, input, 'model config');
+}
 
 /** CPU-sized presets for 28×28×1 (MNIST) and 32×32×3 (CIFAR) images. */
 export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'moe'>> = {
@@ -130,6 +145,8 @@ type Block = {
   ln2: Ln;
   mlp: { W1: tf.Variable; b1: tf.Variable; W2: tf.Variable; b2: tf.Variable } | null;
   moe: MoELayer | null;
+  /** `reference-vmoe`: the LayerNorm on the MoE block's output. */
+  lnOut: Ln | null;
   moeIndex: number;
 };
 
@@ -173,10 +190,12 @@ export class MoEVisionTransformer {
   private readonly blocks: Block[] = [];
   private readonly finalLn: Ln;
   private readonly head: { W: tf.Variable; b: tf.Variable };
-  readonly update: MoEUpdate;
+  /** The update rule of the MoE blocks (its learnable coefficients are model weights `rule.*`). */
+  readonly rule: UpdateRule;
 
-  constructor(config: VitConfigInput, rng: Rng) {
-    this.config = parseOrThrow(vitConfigSchema, config, 'model config');
+  /** Builds the model from a validated config (see {@link parseVitConfig}). */
+  constructor(config: VitConfig, rng: Rng) {
+    this.config = config;
     const c = this.config;
     const P = (c.imageHeight / c.patchSize) * (c.imageWidth / c.patchSize);
     const patchDim = c.patchSize * c.patchSize * c.channels;
@@ -234,14 +253,11 @@ export class MoEVisionTransformer {
         ln2: layerNormParams(c.dModel),
         mlp,
         moe,
+        lnOut: isMoe && c.structure === 'reference-vmoe' ? layerNormParams(c.dModel) : null,
         moeIndex: isMoe ? moeIndex++ : -1,
       });
     }
-    this.update = new MoEUpdate(createUpdateRule(c.rule), {
-      structure: c.structure,
-      dModel: c.dModel,
-      numLayers: Math.max(1, moeIndex),
-    });
+    this.rule = new UpdateRule(c.rule);
     this.finalLn = layerNormParams(c.dModel);
     this.head = lin(c.dModel, c.numClasses);
   }
@@ -292,23 +308,20 @@ export class MoEVisionTransformer {
       tf.concat([tf.tile(this.cls, [batchSize, 1, 1]), emb], 1),
       this.pos,
     ) as tf.Tensor3D;
-    let state: RuleState = this.update.init(x);
+    let state: RuleState<tf.Tensor> = this.rule.init();
+    const k = this.rule.values();
     const routings: Routing[] = [];
     const moeOutputs: tf.Tensor3D[] = [];
     const ln = (t: tf.Tensor, l: Ln) => layerNorm(t, l.gamma, l.beta, 1e-6);
     for (const b of this.blocks) {
       x = tf.add(x, drop(this.attention(ln(x, b.ln1) as tf.Tensor3D, b))) as tf.Tensor3D;
       if (b.moe) {
-        const moe = b.moe;
-        const f = (y: tf.Tensor) => {
-          const out = moe(ln(y, b.ln2), { training, rng: options.rng });
-          routings.push(out.routing);
-          return out.y;
-        };
-        ({ x, state } = this.update.apply(x, f, state, b.moeIndex) as {
-          x: tf.Tensor3D;
-          state: RuleState;
-        });
+        const call = { training, rng: options.rng };
+        const norms = { pre: b.ln2, preEps: 1e-6, out: b.lnOut ?? undefined };
+        const r = moeBlock(c.structure, this.rule, k, b.moe, call, norms, x, state, b.moeIndex);
+        x = r.x as tf.Tensor3D;
+        state = r.state;
+        routings.push(r.routing);
         moeOutputs.push(x);
       } else if (b.mlp) {
         const m = b.mlp;
@@ -359,9 +372,30 @@ export class MoEVisionTransformer {
           [`${p}.mlp.fc2.bias`]: b.mlp.b2,
         });
       if (b.moe) for (const [n, v] of Object.entries(b.moe.variables())) out[`${p}.moe.${n}`] = v;
+      if (b.lnOut)
+        Object.assign(out, {
+          [`${p}.ln_out.weight`]: b.lnOut.gamma,
+          [`${p}.ln_out.bias`]: b.lnOut.beta,
+        });
     });
-    for (const [n, v] of Object.entries(this.update.variables())) out[`update.${n}`] = v;
+    for (const [n, v] of Object.entries(this.rule.variables())) out[`rule.${n}`] = v;
     return out;
+  }
+
+  /** The MoE layers in order (router and experts of each). */
+  get moeLayers(): MoELayer[] {
+    return this.blocks.flatMap((b) => (b.moe ? [b.moe] : []));
+  }
+
+  /**
+   * The current name of a weight written under an older layout (before 0.2 the V-MoE reference
+   * LayerNorms were `update.layers.<t>.*` by MoE index and learnable coefficients `update.rule.*`).
+   */
+  currentWeightName(name: string): string {
+    return legacyWeightName(name, (t) => {
+      const i = this.blocks.findIndex((b) => b.moeIndex === t);
+      return i < 0 ? undefined : `blocks.${i}`;
+    });
   }
 
   /** Trainable parameter count. */
