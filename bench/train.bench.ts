@@ -1,8 +1,13 @@
-// npm run bench:train [-- --quick] — training throughput (forward + backward + Adam update) of
-// the `tiny` and `mini` LM presets for each MoE rule on the wasm and cpu backends, and of the
-// ViT-MoE / Soft-MoE ViT `mnist-tiny` preset, through the real Trainer loop.
-// Data: State of the Union text with a vocabulary capped at --vocab words (default 10,000) —
-// the CPU presets' softmax; MNIST for the ViTs.
+// npm run bench:train [-- --quick] [-- --backends wasm,cpu] — training throughput (forward +
+// backward + clipping + Adam) of the `tiny` and `mini` LM presets through the real Trainer loop,
+// side by side with a plain PyTorch implementation of the same shapes (bench/python/lm_train.py,
+// Debian's python3-torch; best of 1 and 2 threads; skipped with a note where absent), run in
+// rounds that alternate the two so the machine's drift hits both alike; a per-step breakdown
+// (attention, MoE, update rule, output layer + loss, optimizer, host syncs, overhead); and the
+// ViT-MoE / Soft-MoE ViT `mnist-tiny` images/s. Data: State of the Union text with a vocabulary
+// capped at --vocab words (default 10,000); MNIST for the ViTs.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type BackendName, initBackend, Rng } from '@msmoe/core';
 import { loadMnist, loadSotu, Vocabulary } from '@msmoe/datasets';
@@ -14,18 +19,22 @@ import {
   presetConfig,
   vitPresetConfig,
 } from '@msmoe/models';
-import { LmTask, Trainer, type TrainTask, VisionTask } from '@msmoe/training';
+import { AdamOptimizer, LmTask, Trainer, type TrainTask, VisionTask } from '@msmoe/training';
+import { breakdownLm } from './lib/breakdown.js';
 import { printTable, writeResults } from './lib/harness.js';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     vocab: { type: 'string', default: '10000' },
-    backends: { type: 'string', default: 'wasm,cpu' },
+    backends: { type: 'string', default: 'wasm' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const quick = values.quick;
 const BATCH = 8;
+const ROUNDS = quick ? 1 : Number(values.rounds);
+const PRESETS = ['tiny', 'mini'] as const;
 
 /** Mean items/s over the timed steps (the first `warm` steps are not counted). */
 async function throughput(task: TrainTask, warm: number, timed: number): Promise<number> {
@@ -43,18 +52,76 @@ async function throughput(task: TrainTask, warm: number, timed: number): Promise
   return (items / ms) * 1000;
 }
 
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)] as number;
+
+/** The PyTorch peer: tokens/s of one run, or null without Debian's python3-torch. */
+const python = ['/usr/bin/python3', 'python3'].find((p) => {
+  try {
+    execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+function torchTokensPerSec(preset: string, threads: number, steps: number): number | null {
+  if (!python || !existsSync('bench/python/lm_train.py')) return null;
+  const out = execFileSync(
+    python,
+    ['bench/python/lm_train.py', preset, String(threads), String(steps), String(vocabSize)],
+    { encoding: 'utf8' },
+  );
+  return (JSON.parse(out.trim().split('\n').at(-1) as string) as { tokensPerSec: number })
+    .tokensPerSec;
+}
+
 const sotu = await loadSotu();
 const vocab = Vocabulary.fromSplits(sotu, { maxSize: Number(values.vocab) });
+const vocabSize = vocab.size;
 const stream = vocab.encode(sotu.train.slice(0, 2000));
 const mnist = await loadMnist();
 
 const cases: Record<string, unknown>[] = [];
+const peers: Record<string, unknown>[] = [];
+const breakdowns: Record<string, unknown>[] = [];
 for (const backend of values.backends.split(',') as BackendName[]) {
   await initBackend({ prefer: backend, fallback: false });
-  for (const preset of ['tiny', 'mini']) {
+  for (const preset of PRESETS) {
     const slow = backend === 'cpu' && preset === 'mini';
+    const steps = quick || slow ? 3 : 10;
+    // msmoe (SMoE) and PyTorch in alternating rounds: the same minutes of the machine for both.
+    const ours: number[] = [];
+    const torch1: number[] = [];
+    const torch2: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const model = new MoELanguageModel(
+        parseLmConfig(presetConfig(preset, vocab.size, 'g')),
+        new Rng(round),
+      );
+      ours.push(await throughput(new LmTask(model, stream, BATCH), 2, steps));
+      model.dispose();
+      if (backend !== 'wasm') continue;
+      const t1 = torchTokensPerSec(preset, 1, steps);
+      const t2 = torchTokensPerSec(preset, 2, steps);
+      if (t1 !== null) torch1.push(t1);
+      if (t2 !== null) torch2.push(t2);
+    }
+    const tokensPerSec = median(ours);
+    cases.push({ model: 'lm', preset, rule: 'residual', backend, tokensPerSec });
+    if (torch1.length) {
+      const best = Math.max(median(torch1), median(torch2));
+      peers.push({
+        preset,
+        msmoe: tokensPerSec,
+        torch1: median(torch1),
+        torch2: median(torch2),
+        ratio: tokensPerSec / best,
+      });
+      console.log(
+        `lm ${preset} ${backend}: ${tokensPerSec.toFixed(0)} tokens/s; PyTorch ${median(torch1).toFixed(0)} (1 thread), ${median(torch2).toFixed(0)} (2 threads): ${(tokensPerSec / best).toFixed(2)}×`,
+      );
+    } else console.log(`lm ${preset} ${backend}: ${tokensPerSec.toFixed(0)} tokens/s`);
+    // The other rules at the same shapes (one round each).
     for (const [letter, rule] of [
-      ['g', 'residual'],
       ['m', 'heavy-ball'],
       ['a', 'adam'],
       ['r', 'robust'],
@@ -63,11 +130,20 @@ for (const backend of values.backends.split(',') as BackendName[]) {
         parseLmConfig(presetConfig(preset, vocab.size, letter)),
         new Rng(0),
       );
-      const task = new LmTask(model, stream, BATCH);
-      const tokensPerSec = await throughput(task, 2, quick || slow ? 3 : 10);
+      const t = await throughput(new LmTask(model, stream, BATCH), 2, steps);
       model.dispose();
-      cases.push({ model: 'lm', preset, rule, backend, tokensPerSec });
-      console.log(`lm ${preset} ${rule} ${backend}: ${tokensPerSec.toFixed(0)} tokens/s`);
+      cases.push({ model: 'lm', preset, rule, backend, tokensPerSec: t });
+    }
+    if (backend === 'wasm') {
+      const model = new MoELanguageModel(
+        parseLmConfig(presetConfig(preset, vocab.size, 'g')),
+        new Rng(0),
+      );
+      const task = new LmTask(model, stream, BATCH);
+      const b = breakdownLm(model, task, new AdamOptimizer(), quick ? 4 : 12);
+      task.dispose();
+      model.dispose();
+      breakdowns.push({ preset, ...b });
     }
   }
   for (const moe of ['vmoe', 'soft'] as const) {
@@ -85,8 +161,30 @@ for (const backend of values.backends.split(',') as BackendName[]) {
 }
 
 printTable(
-  `Training throughput (fwd + bwd + Adam), LM batch ${BATCH}, vocabulary ${vocab.size}, ViT batch 64`,
+  `Training throughput (fwd + bwd + clip + Adam), LM batch ${BATCH}, vocabulary ${vocab.size}, ViT batch 64`,
   cases,
   ['model', 'preset', 'rule', 'backend', 'tokensPerSec', 'imagesPerSec'],
 );
-writeResults('train', { vocabulary: vocab.size, lmBatch: BATCH, vitBatch: 64, cases });
+if (peers.length)
+  printTable(
+    `msmoe (wasm, SMoE) vs plain PyTorch ${python ? '' : '(absent)'} on the same shapes, tokens/s, medians of ${ROUNDS} alternating round(s)`,
+    peers,
+    ['preset', 'msmoe', 'torch1', 'torch2', 'ratio'],
+  );
+else
+  console.log(
+    '\nPyTorch column skipped: python3-torch is not installed (apt-get install python3-torch).',
+  );
+printTable(
+  'Per-step breakdown, wasm, ms (median of the steps; hostSyncs is part of the others)',
+  breakdowns,
+  ['preset', 'attention', 'moe', 'rule', 'output', 'optimizer', 'overhead', 'total', 'hostSyncs'],
+);
+writeResults('train', {
+  vocabulary: vocab.size,
+  lmBatch: BATCH,
+  vitBatch: 64,
+  cases,
+  pytorch: peers,
+  breakdown: breakdowns,
+});

@@ -48,6 +48,7 @@ export {
   linearInit,
   type Nonlinearity,
 } from './init.js';
+export { EMPTY_KERNEL, emptyTensor } from './kernels/empty.js';
 export { oneHotWasmConfig } from './kernels/one-hot.js';
 export { registerMsmoeKernels } from './kernels/register.js';
 export { unsortedSegmentSumGradConfig } from './kernels/segment-sum-grad.js';
@@ -68,9 +69,10 @@ export {
   type LeakCheckResult,
   TensorLeakError,
 } from './memory.js';
-export { dropout } from './ops/dropout.js';
+export { hostView, linearCrossEntropy, softmaxCrossEntropyRows } from './ops/cross-entropy.js';
+export { dropout, dropoutMask } from './ops/dropout.js';
 export { type LayerNormParams, layerNorm, layerNormParams } from './ops/layer-norm.js';
-export { linear, matmul } from './ops/matmul.js';
+export { batchMatMul, linear, matmul } from './ops/matmul.js';
 export { Rng, type RngState } from './rng.js';
 export type {
   ExpertChoiceRouting,

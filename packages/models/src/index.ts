@@ -19,7 +19,14 @@ export {
   parseLmConfig,
   presetConfig,
 } from './lm/config.js';
-export { disposeCaches, type LmOutput, MoELanguageModel } from './lm/model.js';
+export {
+  disposeCaches,
+  type ForwardProbe,
+  type LmForwardOptions,
+  type LmLoss,
+  type LmOutput,
+  MoELanguageModel,
+} from './lm/model.js';
 export {
   type MoECallOptions,
   type MoELayer,

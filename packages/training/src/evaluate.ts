@@ -32,8 +32,8 @@ export function evaluateLm(
     for (const batch of lmBatches(batched, model.config.blockLength)) {
       if (options.maxBlocks !== undefined && blocks >= options.maxBlocks) break;
       const next = tf.tidy(() => {
-        const out = model.forward(batch.input, B, caches);
-        const nll = MoELanguageModel.nll(out.logits, batch.target).dataSync()[0] as number;
+        const out = model.loss(batch.input, batch.target, B, caches);
+        const nll = out.nll.dataSync()[0] as number;
         sum += nll * batch.input.length;
         return out.caches;
       });

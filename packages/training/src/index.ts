@@ -13,7 +13,7 @@ export {
   CheckpointStore,
   disposeCheckpoint,
 } from './checkpoint.js';
-export { clipByGlobalNorm } from './clip.js';
+export { clipByGlobalNorm, clipToNorm, squaredGlobalNorm } from './clip.js';
 export {
   type ClassifierEvaluation,
   evaluateClassifier,
@@ -40,7 +40,7 @@ export {
   optimizerConfigSchema,
 } from './optimizer.js';
 export { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
-export { routingNumbers, scalarValue, type TaskStats, type TrainTask } from './task.js';
+export { routingNumbers, type TaskReport, type TaskStats, type TrainTask } from './task.js';
 export { LmTask, VisionTask } from './tasks.js';
 export {
   type ScheduleKind,

@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@msmoe/core';
+import { emptyTensor, hostView, parseOrThrow } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 
@@ -23,6 +23,55 @@ export const optimizerConfigSchema = z
 export type OptimizerConfig = z.output<typeof optimizerConfigSchema>;
 /** Optimiser configuration as written by a user. */
 export type OptimizerConfigInput = z.input<typeof optimizerConfigSchema>;
+
+/**
+ * One Adam(W) update over plain arrays: `m`, `v`, `out` receive the new moments and weights (`m0`,
+ * `v0` null before the first update). A standalone function with one loop per case: V8 optimises
+ * it 2.5× better than the same loop inline in a method.
+ */
+function adamPass(
+  g: Float32Array,
+  w: Float32Array,
+  m0: Float32Array | null,
+  v0: Float32Array | null,
+  m: Float32Array,
+  v: Float32Array,
+  out: Float32Array,
+  k: {
+    beta1: number;
+    beta2: number;
+    eps: number;
+    l2: number;
+    decay: number;
+    step: number;
+    rootBc2: number;
+  },
+): void {
+  const { beta1, beta2, eps, l2, decay, step, rootBc2 } = k;
+  const c1 = 1 - beta1;
+  const c2 = 1 - beta2;
+  const n = w.length;
+  if (m0 && v0 && l2 === 0)
+    for (let i = 0; i < n; i++) {
+      const gi = g[i] as number;
+      const mi = beta1 * (m0[i] as number) + c1 * gi;
+      const vi = beta2 * (v0[i] as number) + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      // w − lr · (m / bc1) / (√(v / bc2) + ε) − lr·wd·w (AdamW)
+      out[i] = (w[i] as number) * (1 - decay) - (step * mi) / (Math.sqrt(vi) / rootBc2 + eps);
+    }
+  else
+    for (let i = 0; i < n; i++) {
+      const wi = w[i] as number;
+      const gi = (g[i] as number) + l2 * wi;
+      const mi = (m0 ? beta1 * (m0[i] as number) : 0) + c1 * gi;
+      const vi = (v0 ? beta2 * (v0[i] as number) : 0) + c2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      out[i] = wi * (1 - decay) - (step * mi) / (Math.sqrt(vi) / rootBc2 + eps);
+    }
+}
 
 /**
  * Adam / AdamW with explicit state, as `torch.optim.Adam(W)`: `m = β1 m + (1−β1) g`,
@@ -52,9 +101,14 @@ export class AdamOptimizer {
     const t = this.step;
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
+    const host = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
     for (const [name, w] of Object.entries(variables)) {
       const g0 = grads[name];
       if (!g0) continue; // a weight that did not take part (e.g. an unused expert) keeps its moments
+      if (host && w.dtype === 'float32') {
+        this.applyOnHost(name, w, g0, lr, bc1, bc2);
+        continue;
+      }
       tf.tidy(() => {
         let g = g0;
         if (type === 'adam' && weightDecay > 0) g = tf.add(g, tf.mul(w, weightDecay));
@@ -74,6 +128,46 @@ export class AdamOptimizer {
         this.v.set(name, tf.keep(v));
       });
     }
+  }
+
+  /**
+   * The same update in one pass over the host memory of a wasm/cpu tensor (the tf-op chain is a
+   * dozen kernels per weight; this writes the new weight and moments into fresh tensors).
+   */
+  private applyOnHost(
+    name: string,
+    w: tf.Variable,
+    grad: tf.Tensor,
+    lr: number,
+    bc1: number,
+    bc2: number,
+  ): void {
+    const { beta1, beta2, eps, weightDecay, type } = this.config;
+    const l2 = type === 'adam' ? weightDecay : 0;
+    const decay = type === 'adamw' ? lr * weightDecay : 0;
+    const prevM = this.m.get(name);
+    const prevV = this.v.get(name);
+    // Fresh outputs first: an allocation may grow (and detach) the wasm heap, so views come after.
+    const m = emptyTensor(w.shape);
+    const v = emptyTensor(w.shape);
+    const next = emptyTensor(w.shape);
+    const view = (t: tf.Tensor) => hostView(t) as Float32Array;
+    adamPass(
+      view(grad),
+      view(w),
+      prevM ? view(prevM) : null,
+      prevV ? view(prevV) : null,
+      view(m),
+      view(v),
+      view(next),
+      { beta1, beta2, eps, l2, decay, step: lr / bc1, rootBc2: Math.sqrt(bc2) },
+    );
+    w.assign(next);
+    next.dispose();
+    prevM?.dispose();
+    prevV?.dispose();
+    this.m.set(name, m);
+    this.v.set(name, v);
   }
 
   /** The state as named tensors (copies): `step` and `m.<name>`, `v.<name>` for every variable seen. */

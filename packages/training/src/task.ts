@@ -2,7 +2,7 @@ import type { Rng } from '@msmoe/core';
 import type { Routing } from '@msmoe/router';
 import * as tf from '@tensorflow/tfjs';
 
-/** Per-micro-batch numbers a task reports from inside its loss (plain numbers, no tensors). */
+/** Per-micro-batch numbers of a training step (plain numbers), as `stats` events carry them. */
 export interface TaskStats {
   /** Mean negative log-likelihood of the batch. */
   nll: number;
@@ -21,6 +21,13 @@ export interface TaskStats {
 }
 
 /**
+ * What a task reports from inside its loss: {@link TaskStats} with the NLL and auxiliary loss still
+ * as scalar tensors, kept for the {@link Trainer}, which reads them in the step's single host read
+ * (with the loss and the gradient norm) and disposes them.
+ */
+export type TaskReport = Omit<TaskStats, 'nll' | 'aux'> & { nll: tf.Scalar; aux: tf.Scalar };
+
+/**
  * What the {@link Trainer} trains: a model's variables, a deterministic batch at every data
  * position (so a resumed run sees exactly the data an uninterrupted one would) and a loss. A task
  * may carry state from batch to batch (the LM's attention caches); it is saved in checkpoints.
@@ -32,13 +39,14 @@ export interface TrainTask {
   variables(): Record<string, tf.Variable>;
   /**
    * Training loss (NLL + weighted auxiliary losses) on the batch at data position `position`,
-   * built inside the gradient tape. Calls `report` once with the batch's numbers; `layerStats`
+   * built inside the gradient tape. Calls `report` once with the batch's numbers (see
+   * {@link TaskReport}: its two scalars kept); `layerStats`
    * asks for the per-layer output norms too (they read tensors back, so only when logged).
    */
   loss(
     position: number,
     rng: Rng,
-    report: (stats: TaskStats) => void,
+    report: (stats: TaskReport) => void,
     layerStats?: boolean,
   ): tf.Scalar;
   /** State carried between batches (copies), for checkpoints. */
@@ -77,9 +85,4 @@ export function routingNumbers(
     routingEntropy: routings.map((r) => r.stats.entropy),
     droppedTokens: routings.reduce((n, r) => n + r.stats.droppedTokens, 0),
   };
-}
-
-/** First element of a scalar tensor as a number. */
-export function scalarValue(t: tf.Tensor): number {
-  return t.dataSync()[0] as number;
 }

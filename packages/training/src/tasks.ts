@@ -8,15 +8,49 @@ import {
   normalize,
 } from '@msmoe/datasets';
 import { MoELanguageModel, type MoEVisionTransformer } from '@msmoe/models';
+import type { Routing } from '@msmoe/router';
 import * as tf from '@tensorflow/tfjs';
-import { routingNumbers, scalarValue, type TaskStats, type TrainTask } from './task.js';
+import { routingNumbers, type TaskReport, type TrainTask } from './task.js';
+
+/** What both tasks share: the model's weights, rule and weight names, and the tail of a loss. */
+abstract class ModelTask<M extends MoELanguageModel | MoEVisionTransformer> {
+  constructor(readonly model: M) {}
+
+  variables(): Record<string, tf.Variable> {
+    return this.model.variables();
+  }
+
+  coefficients(): Record<string, number> {
+    return this.model.rule.coefficients();
+  }
+
+  currentWeightName(name: string): string {
+    return this.model.currentWeightName(name);
+  }
+
+  /** Reports the batch (its two scalars kept for the trainer's one read) and returns NLL + aux. */
+  protected finish(
+    out: { nll: tf.Scalar; auxLoss: tf.Scalar; routings: Routing[]; moeOutputs: tf.Tensor3D[] },
+    items: number,
+    report: (stats: TaskReport) => void,
+    layerStats: boolean,
+  ): tf.Scalar {
+    report({
+      nll: tf.keep(out.nll),
+      aux: tf.keep(out.auxLoss),
+      items,
+      ...routingNumbers(out.routings, out.moeOutputs, layerStats),
+    });
+    return tf.add(out.nll, out.auxLoss) as tf.Scalar;
+  }
+}
 
 /**
  * Language modelling on one token stream, as the authors: the stream is cut into B contiguous
  * streams, blocks of M tokens are visited in order and the attention caches carry from block to
  * block (reset at each epoch). Data position p is block `p mod blocks` of epoch `⌊p / blocks⌋`.
  */
-export class LmTask implements TrainTask {
+export class LmTask extends ModelTask<MoELanguageModel> implements TrainTask {
   readonly kind = 'lm';
   private readonly batched: { data: Int32Array; batchSize: number; length: number };
   /** Blocks per epoch. */
@@ -26,23 +60,20 @@ export class LmTask implements TrainTask {
   private stale: tf.Tensor3D[] = [];
 
   constructor(
-    readonly model: MoELanguageModel,
+    model: MoELanguageModel,
     stream: Int32Array,
     readonly batchSize: number,
   ) {
+    super(model);
     this.batched = batchify(stream, batchSize);
     this.blocks = lmBatchCount(this.batched, model.config.blockLength);
     this.caches = model.initialCaches(batchSize);
   }
 
-  variables(): Record<string, tf.Variable> {
-    return this.model.variables();
-  }
-
   loss(
     position: number,
     rng: Rng,
-    report: (stats: TaskStats) => void,
+    report: (stats: TaskReport) => void,
     layerStats = true,
   ): tf.Scalar {
     tf.dispose(this.stale);
@@ -54,28 +85,13 @@ export class LmTask implements TrainTask {
     }
     const batch = lmBatches(this.batched, this.model.config.blockLength, block).next()
       .value as ReturnType<typeof lmBatches> extends Generator<infer B> ? B : never;
-    const out = this.model.forward(batch.input, this.batchSize, this.caches, {
+    const out = this.model.loss(batch.input, batch.target, this.batchSize, this.caches, {
       training: true,
       rng,
     });
     this.stale = this.caches;
     this.caches = out.caches;
-    const nll = MoELanguageModel.nll(out.logits, batch.target);
-    report({
-      nll: scalarValue(nll),
-      aux: scalarValue(out.auxLoss),
-      items: batch.input.length,
-      ...routingNumbers(out.routings, out.moeOutputs, layerStats),
-    });
-    return tf.add(nll, out.auxLoss) as tf.Scalar;
-  }
-
-  coefficients(): Record<string, number> {
-    return this.model.rule.coefficients();
-  }
-
-  currentWeightName(name: string): string {
-    return this.model.currentWeightName(name);
+    return this.finish(out, batch.input.length, report, layerStats);
   }
 
   getState(): Record<string, tf.Tensor> {
@@ -106,7 +122,7 @@ export class LmTask implements TrainTask {
  * the training set's channel statistics. Data position p is batch `p mod batches` of epoch
  * `⌊p / batches⌋`: stateless, so resuming only needs p.
  */
-export class VisionTask implements TrainTask {
+export class VisionTask extends ModelTask<MoEVisionTransformer> implements TrainTask {
   readonly kind = 'vision';
   /** Batches per epoch. */
   readonly batches: number;
@@ -117,11 +133,12 @@ export class VisionTask implements TrainTask {
   private readonly imageSize: number;
 
   constructor(
-    readonly model: MoEVisionTransformer,
+    model: MoEVisionTransformer,
     private readonly train: ImageSet,
     readonly batchSize: number,
     private readonly seed = 0,
   ) {
+    super(model);
     const c = model.config;
     if (train.height !== c.imageHeight || train.width !== c.imageWidth)
       throw new Error(
@@ -137,10 +154,6 @@ export class VisionTask implements TrainTask {
     this.stats = channelStats(train);
     this.images = normalize(train, this.stats);
     this.imageSize = train.height * train.width * train.channels;
-  }
-
-  variables(): Record<string, tf.Variable> {
-    return this.model.variables();
   }
 
   /** Images and labels of the batch at a data position. */
@@ -169,27 +182,13 @@ export class VisionTask implements TrainTask {
   loss(
     position: number,
     rng: Rng,
-    report: (stats: TaskStats) => void,
+    report: (stats: TaskReport) => void,
     layerStats = true,
   ): tf.Scalar {
     const { images, labels } = this.batchAt(position);
     const out = this.model.forward(images, this.batchSize, { training: true, rng });
     const nll = MoELanguageModel.nll(out.logits, labels);
-    report({
-      nll: scalarValue(nll),
-      aux: scalarValue(out.auxLoss),
-      items: this.batchSize,
-      ...routingNumbers(out.routings, out.moeOutputs, layerStats),
-    });
-    return tf.add(nll, out.auxLoss) as tf.Scalar;
-  }
-
-  coefficients(): Record<string, number> {
-    return this.model.rule.coefficients();
-  }
-
-  currentWeightName(name: string): string {
-    return this.model.currentWeightName(name);
+    return this.finish({ ...out, nll }, this.batchSize, report, layerStats);
   }
 
   getState(): Record<string, tf.Tensor> {

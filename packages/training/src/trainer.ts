@@ -2,11 +2,11 @@ import { parseOrThrow, Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { CheckpointStore, disposeCheckpoint } from './checkpoint.js';
-import { clipByGlobalNorm } from './clip.js';
+import { clipToNorm, squaredGlobalNorm } from './clip.js';
 import { Emitter, type EvalEvent, type TrainerEvents } from './events.js';
 import { AdamOptimizer, optimizerConfigSchema } from './optimizer.js';
 import { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
-import type { TaskStats, TrainTask } from './task.js';
+import type { TaskReport, TaskStats, TrainTask } from './task.js';
 
 /** Learning-rate schedule after warm-up. */
 export type ScheduleKind = 'constant' | 'cosine';
@@ -258,36 +258,20 @@ export class Trainer extends Emitter<TrainerEvents> {
     const vars = this.task.variables();
     const byTfName = new Map(Object.entries(vars).map(([n, v]) => [v.name, n]));
     const list = Object.values(vars);
-    let loss = 0;
-    let nll = 0;
-    let aux = 0;
-    let items = 0;
-    let last: TaskStats | null = null;
+    const A = c.accumulation;
+    // The step's numbers stay tensors until one host read: losses, NLLs, aux losses, grad norm.
+    const scalars: tf.Scalar[] = [];
+    const reports: TaskReport[] = [];
     let sum: Record<string, tf.Tensor> = {};
-    for (let a = 0; a < c.accumulation; a++) {
+    for (let a = 0; a < A; a++) {
       const position = this.position + a;
       // Layer statistics only for the micro-batch whose numbers the `stats` event will carry.
-      const layerStats = a === c.accumulation - 1 && (this.step + 1) % c.statsEvery === 0;
+      const layerStats = a === A - 1 && (this.step + 1) % c.statsEvery === 0;
       const { value, grads } = tf.variableGrads(
-        () =>
-          this.task.loss(
-            position,
-            this.rng,
-            (s) => {
-              last = s;
-            },
-            layerStats,
-          ),
+        () => this.task.loss(position, this.rng, (r) => reports.push(r), layerStats),
         list,
       );
-      loss += value.dataSync()[0] as number;
-      value.dispose();
-      const s = last as TaskStats | null;
-      if (s) {
-        nll += s.nll;
-        aux += s.aux;
-        items += s.items;
-      }
+      scalars.push(value);
       for (const [tfName, g] of Object.entries(grads)) {
         const name = byTfName.get(tfName) as string;
         const prev = sum[name];
@@ -298,8 +282,7 @@ export class Trainer extends Emitter<TrainerEvents> {
         } else sum[name] = g;
       }
     }
-    this.position += c.accumulation;
-    const A = c.accumulation;
+    this.position += A;
     if (A > 1) {
       const scaled = Object.fromEntries(
         Object.entries(sum).map(([n, g]) => [n, tf.div(g, A)] as const),
@@ -307,8 +290,23 @@ export class Trainer extends Emitter<TrainerEvents> {
       tf.dispose(Object.values(sum));
       sum = scaled;
     }
-    loss /= A;
-    const { grads, norm } = clipByGlobalNorm(sum, c.clip > 0 ? c.clip : Number.POSITIVE_INFINITY);
+    const sq = squaredGlobalNorm(sum);
+    const numbers = tf.tidy(() =>
+      tf.stack([...scalars, ...reports.flatMap((r) => [r.nll, r.aux]), sq]).dataSync(),
+    );
+    tf.dispose([...scalars, ...reports.flatMap((r) => [r.nll, r.aux]), sq]);
+    const at = (i: number) => numbers[i] as number;
+    const mean = (from: number, step: number) => {
+      let total = 0;
+      for (let i = 0; i < A; i++) total += at(from + i * step);
+      return total / A;
+    };
+    const loss = mean(0, 1);
+    const nll = reports.length ? mean(A, 2) : 0;
+    const aux = reports.length ? mean(A + 1, 2) : 0;
+    const items = reports.reduce((n, r) => n + r.items, 0);
+    const norm = Math.sqrt(at(numbers.length - 1));
+    const grads = clipToNorm(sum, norm, c.clip > 0 ? c.clip : Number.POSITIVE_INFINITY);
     tf.dispose(Object.values(sum));
     const finite = Number.isFinite(loss) && Number.isFinite(norm);
     const lr = this.schedule(this.step);
@@ -331,15 +329,17 @@ export class Trainer extends Emitter<TrainerEvents> {
       step: this.step,
       position: this.position,
       loss,
-      nll: nll / A,
-      aux: aux / A,
+      nll,
+      aux,
       gradNorm: norm,
       lr,
       itemsPerSec: (items / ms) * 1000,
       ms,
       skipped: !finite,
     });
-    return { finite, stats: last };
+    const last = reports.at(-1);
+    const stats = last ? { ...last, nll: at(A + 2 * (A - 1)), aux: at(A + 2 * (A - 1) + 1) } : null;
+    return { finite, stats };
   }
 
   private emitStats(s: TaskStats): void {

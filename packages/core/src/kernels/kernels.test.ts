@@ -301,3 +301,44 @@ describe('Identity and Cast on wasm share the buffer (tfjs clones every tensor a
     expect(Array.from(tf.cast(f, 'bool').dataSync())).toEqual([1, 1, 0, 1]);
   });
 });
+
+describe('GatherV2 on wasm (whole-slice copies)', () => {
+  it('matches the cpu backend on every axis, with batch dims, and names an index out of range', async () => {
+    const cases: [number[], number[], number, number][] = [
+      [[7, 5], [3, 0, 6, 3], 0, 0],
+      [[4, 6, 3], [5, 0, 2], 1, 0],
+      [
+        [4, 6, 20],
+        [
+          [1, 2],
+          [0, 5],
+          [3, 3],
+          [4, 1],
+        ].flat(),
+        1,
+        1,
+      ],
+      [[9], [8, 0, 1], 0, 0],
+    ];
+    const results: Record<string, number[][]> = { cpu: [], wasm: [] };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      for (const [shape, idx, axis, batchDims] of cases) {
+        const x = tf.tensor(
+          Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 0.5 - 3),
+          shape,
+        );
+        const ids = tf.tensor(
+          idx,
+          batchDims ? [shape[0]!, idx.length / shape[0]!] : [idx.length],
+          'int32',
+        );
+        results[backend]!.push(Array.from(tf.gather(x, ids, axis, batchDims).dataSync()));
+      }
+    }
+    expect(results.wasm).toEqual(results.cpu);
+    expect(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([3], 'int32'))).toThrow(
+      /index value 3 is not in \[0, 2\]/,
+    );
+  });
+});

@@ -10,10 +10,19 @@ import type { Rng } from '../rng.js';
  * @throws Error when rate is outside [0, 1).
  */
 export function dropout(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
-  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
   if (rate === 0) return x;
-  const scale = 1 / (1 - rate);
-  const mask = new Float32Array(x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.random() >= rate ? scale : 0;
-  return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
+  return tf.tidy(() => tf.mul(x, dropoutMask(x.shape, rate, rng)));
+}
+
+/**
+ * The mask {@link dropout} multiplies by: `1/(1 − rate)` where kept, 0 where dropped, one 32-bit
+ * draw per element in row-major order (`Rng.fillKeepMask`; for ops that apply it themselves).
+ *
+ * @throws Error when rate is outside [0, 1).
+ */
+export function dropoutMask(shape: number[], rate: number, rng: Rng): tf.Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  rng.fillKeepMask(mask, rate, 1 / (1 - rate));
+  return tf.tensor(mask, shape, 'float32');
 }

@@ -1,5 +1,110 @@
-import { dropout, initVariable, linear, type Rng } from '@msmoe/core';
+import { batchMatMul, dropoutMask, initVariable, linear, type Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
+
+/** `[B, n, H·dh] → [B·H, n, dh]`. */
+function splitHeads(t: tf.Tensor, B: number, n: number, H: number, dh: number): tf.Tensor3D {
+  return tf.reshape(tf.transpose(tf.reshape(t, [B, n, H, dh]), [0, 2, 1, 3]), [B * H, n, dh]);
+}
+
+/** `[B·H, n, dh] → [B, n, H·dh]`. */
+function mergeHeads(t: tf.Tensor, B: number, n: number, H: number, dh: number): tf.Tensor3D {
+  return tf.reshape(tf.transpose(tf.reshape(t, [B, H, n, dh]), [0, 2, 1, 3]), [B, n, H * dh]);
+}
+
+/** `[G, m, k]` with its last two axes swapped. */
+const swap = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1]) as tf.Tensor3D;
+
+/**
+ * Transformer-XL's skew: the `[G, M, S]` band of relative scores (`band[i, s]` for key offset
+ * `s = j − i − 1`) laid out as `[G, M, S + M]` scores by key j, with pads and reshapes instead of
+ * a gather. Positions outside the band read pads or neighbouring rows: the mask removes them.
+ */
+function skew(band: tf.Tensor3D): tf.Tensor3D {
+  const [G, M, S] = band.shape;
+  const L = S + M;
+  const padded = tf.concat([tf.zeros([G, M, 1]), band, tf.zeros([G, M, M])], 2); // [G, M, L + 1]
+  return tf.reshape(tf.slice(tf.reshape(padded, [G, M * (L + 1)]), [0, 0], [G, M * L]), [G, M, L]);
+}
+
+/** The gradient of {@link skew}: each score read one band entry, so it is the inverse selection. */
+function unskew(dScores: tf.Tensor3D, S: number): tf.Tensor3D {
+  const [G, M, L] = dScores.shape;
+  const flat = tf.concat([tf.reshape(dScores, [G, M * L]), tf.zeros([G, M])], 1);
+  return tf.slice(tf.reshape(flat, [G, M, L + 1]), [0, 0, 1], [G, M, S]) as tf.Tensor3D;
+}
+
+/**
+ * The attention core on projected `q [B, M, d]`, `k, v [B, L, d]` (L = S + M keys: cache then
+ * block) and the relative key embeddings `keyPe [dh, S]`, with its own gradient written in plain
+ * 2-D matMuls per head (tfjs's is rank-4 matMuls with transposed operands and a gather, several
+ * times slower on wasm). `keep` is the dropout mask of the attention weights, or null.
+ */
+function attentionCore(
+  H: number,
+  bandMask: tf.Tensor2D,
+  keep: tf.Tensor | null,
+): (q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, keyPe: tf.Tensor2D) => tf.Tensor3D {
+  const f = (
+    q: tf.Tensor3D,
+    k: tf.Tensor3D,
+    v: tf.Tensor3D,
+    keyPe: tf.Tensor2D,
+    save: tf.GradSaveFunc,
+  ) => {
+    const [B, M, d] = q.shape;
+    const L = k.shape[1];
+    const S = keyPe.shape[1];
+    const dh = d / H;
+    const scale = 1 / Math.sqrt(dh);
+    const qh = splitHeads(q, B, M, H, dh);
+    const kh = splitHeads(k, B, L, H, dh);
+    const vh = splitHeads(v, B, L, H, dh);
+    const content = batchMatMul(qh, swap(kh)); // [B·H, M, L]
+    const band = tf.reshape(tf.matMul(tf.reshape(qh, [B * H * M, dh]), keyPe), [B * H, M, S]);
+    const scores = tf.add(tf.mul(tf.add(content, skew(band as tf.Tensor3D)), scale), bandMask);
+    const a = tf.softmax(scores) as tf.Tensor3D;
+    const ad = keep ? (tf.mul(a, keep) as tf.Tensor3D) : a;
+    // Tensors a gradient needs must be saved: the forward's scope is disposed before backprop.
+    save(keep ? [qh, kh, vh, a, ad, keyPe, keep] : [qh, kh, vh, a, ad, keyPe]);
+    return {
+      value: mergeHeads(batchMatMul(ad, vh), B, M, H, dh),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sa, sad, pe, mask] = saved as [
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor2D,
+          tf.Tensor?,
+        ];
+        const dO = splitHeads(dy, B, M, H, dh);
+        const dv = batchMatMul(swap(sad), dO); // [B·H, L, dh]
+        let dA = batchMatMul(dO, swap(sv)); // [B·H, M, L]
+        if (mask) dA = tf.mul(dA, mask) as tf.Tensor3D;
+        // Softmax: dS = A ⊙ (dA − Σ_j dA·A), then the 1/√dh of the scores.
+        const dS = tf.mul(
+          tf.mul(sa, tf.sub(dA, tf.sum(tf.mul(dA, sa), -1, true))),
+          scale,
+        ) as tf.Tensor3D;
+        const dBand = tf.reshape(unskew(dS, S), [B * H * M, S]);
+        const dq = tf.add(
+          batchMatMul(dS, sk),
+          tf.reshape(tf.matMul(dBand, tf.transpose(pe)), [B * H, M, dh]),
+        );
+        const dk = batchMatMul(swap(dS), sq);
+        const dPe = tf.matMul(tf.transpose(tf.reshape(sq, [B * H * M, dh])), dBand);
+        return [
+          mergeHeads(dq, B, M, H, dh),
+          mergeHeads(dk, B, L, H, dh),
+          mergeHeads(dv, B, L, H, dh),
+          dPe,
+        ];
+      },
+    };
+  };
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as never;
+}
 
 /**
  * Causal multi-head attention over a fixed span with a cache and learned relative key position
@@ -11,8 +116,8 @@ import * as tf from '@tensorflow/tfjs';
 export class SpanAttention {
   readonly weights: Record<string, tf.Variable>;
   private readonly dHead: number;
-  /** Gather index from the [M, S] band to the [M, S + M] score matrix, and the band mask, per block length. */
-  private readonly bandCache = new Map<number, { index: tf.Tensor1D; mask: tf.Tensor2D }>();
+  /** The band mask (0 inside the span, −1e9 outside) `[M, S + M]`, per block length. */
+  private readonly masks = new Map<number, tf.Tensor2D>();
 
   constructor(
     readonly dModel: number,
@@ -31,23 +136,21 @@ export class SpanAttention {
     };
   }
 
-  private band(M: number): { index: tf.Tensor1D; mask: tf.Tensor2D } {
-    let b = this.bandCache.get(M);
-    if (!b) {
+  private bandMask(M: number): tf.Tensor2D {
+    let mask = this.masks.get(M);
+    if (!mask) {
       const S = this.span;
       const L = S + M;
-      const index = new Int32Array(M * L);
-      const mask = new Float32Array(M * L);
+      const values = new Float32Array(M * L);
       for (let i = 0; i < M; i++)
         for (let j = 0; j < L; j++) {
           const l = j - i - 1; // 0 … S−1 inside the window
-          index[i * L + j] = i * S + Math.min(S - 1, Math.max(0, l));
-          mask[i * L + j] = l >= 0 && l < S ? 0 : -1e9;
+          values[i * L + j] = l >= 0 && l < S ? 0 : -1e9;
         }
-      b = { index: tf.keep(tf.tensor1d(index, 'int32')), mask: tf.keep(tf.tensor2d(mask, [M, L])) };
-      this.bandCache.set(M, b);
+      mask = tf.keep(tf.tensor2d(values, [M, L]));
+      this.masks.set(M, mask);
     }
-    return b;
+    return mask;
   }
 
   /**
@@ -59,35 +162,26 @@ export class SpanAttention {
     cache: tf.Tensor3D,
     options: { training?: boolean; rng?: Rng; dropout?: number } = {},
   ): tf.Tensor3D {
-    const [B, M, d] = h.shape;
-    const S = this.span;
-    const H = this.nHeads;
-    const dh = this.dHead;
+    const [B, M] = h.shape;
     const w = this.weights;
-    const heads = (t: tf.Tensor, n: number) =>
-      tf.transpose(tf.reshape(t, [B, n, H, dh]), [0, 2, 1, 3]);
     const all = tf.concat([cache, h], 1); // [B, S + M, d]
-    const q = heads(linear(h, w.q as unknown as tf.Tensor2D), M); // [B, H, M, dh]
-    const k = heads(linear(all, w.k as unknown as tf.Tensor2D), S + M);
-    const v = heads(linear(all, w.v as unknown as tf.Tensor2D), S + M);
-    const content = tf.matMul(q, k, false, true); // [B, H, M, S + M]
-    const posBand = tf.reshape(
-      tf.matMul(tf.reshape(q, [B * H * M, dh]), w.keyPe as unknown as tf.Tensor2D),
-      [B * H, M * S],
-    );
-    const { index, mask } = this.band(M);
-    const pos = tf.reshape(tf.gather(posBand, index, 1), [B, H, M, S + M]);
-    let attn = tf.softmax(tf.add(tf.div(tf.add(content, pos), Math.sqrt(dh)), mask));
+    const q = linear(h, w.q as unknown as tf.Tensor2D) as tf.Tensor3D;
+    const k = linear(all, w.k as unknown as tf.Tensor2D) as tf.Tensor3D;
+    const v = linear(all, w.v as unknown as tf.Tensor2D) as tf.Tensor3D;
     const rate = options.dropout ?? 0;
-    if (options.training && rate > 0) attn = dropout(attn, rate, options.rng as Rng);
-    const out = tf.reshape(tf.transpose(tf.matMul(attn, v), [0, 2, 1, 3]), [B, M, d]);
+    const keep =
+      options.training && rate > 0
+        ? dropoutMask([B * this.nHeads, M, this.span + M], rate, options.rng as Rng)
+        : null;
+    const core = attentionCore(this.nHeads, this.bandMask(M), keep);
+    const out = core(q, k, v, w.keyPe as unknown as tf.Tensor2D);
     return linear(out, w.o as unknown as tf.Tensor2D) as tf.Tensor3D;
   }
 
-  /** Frees the weights and cached index tensors. */
+  /** Frees the weights and cached masks. */
   dispose(): void {
     tf.dispose(Object.values(this.weights));
-    for (const b of this.bandCache.values()) tf.dispose([b.index, b.mask]);
-    this.bandCache.clear();
+    tf.dispose([...this.masks.values()]);
+    this.masks.clear();
   }
 }

@@ -6,6 +6,7 @@ import {
   layerNorm,
   layerNormParams,
   linear,
+  linearCrossEntropy,
   type Rng,
 } from '@msmoe/core';
 import { ExpertBank } from '@msmoe/experts';
@@ -33,10 +34,26 @@ type Sublayer =
     }
   | { kind: 'dense'; w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable; ln: Ln };
 
-/** What one forward pass returns. */
-export interface LmOutput {
-  /** Logits `[B·M, V]` (row-major over batch then position). */
-  logits: tf.Tensor2D;
+/**
+ * A profiling seam: called with the hidden state where a part of the forward starts and ends
+ * (`attention`, `dense`, `block` = an MoE block with its update rule, `moe` = the MoE layer itself,
+ * `output` = final LayerNorm, output layer and loss); returns the tensor to continue with (an
+ * identity that records time, say, forward and backward). Off (undefined) in normal use.
+ */
+export type ForwardProbe = (x: tf.Tensor, part: string, edge: 'start' | 'end') => tf.Tensor;
+
+/** Options of a forward pass. */
+export interface LmForwardOptions {
+  /** Training mode: dropout and router noise apply (default false). */
+  training?: boolean;
+  /** Random source for dropout and noise (required when training uses any). */
+  rng?: Rng;
+  /** See {@link ForwardProbe}. */
+  probe?: ForwardProbe;
+}
+
+/** What one forward pass returns besides the logits or the loss. */
+interface LmBody {
   /** Sum of the routers' weighted auxiliary losses. */
   auxLoss: tf.Scalar;
   /** Routing of each MoE layer (for statistics): one per layer, that of the evaluation whose output the update used (SAM evaluates twice). */
@@ -45,6 +62,18 @@ export interface LmOutput {
   moeOutputs: tf.Tensor3D[];
   /** Next caches, one per attention layer `[B, S, d]` (kept: dispose them with {@link disposeCaches}). */
   caches: tf.Tensor3D[];
+}
+
+/** What {@link MoELanguageModel.forward} returns. */
+export interface LmOutput extends LmBody {
+  /** Logits `[B·M, V]` (row-major over batch then position). */
+  logits: tf.Tensor2D;
+}
+
+/** What {@link MoELanguageModel.loss} returns. */
+export interface LmLoss extends LmBody {
+  /** Mean negative log-likelihood of the targets. */
+  nll: tf.Scalar;
 }
 
 /**
@@ -141,8 +170,45 @@ export class MoELanguageModel {
     tokens: Int32Array,
     batchSize: number,
     caches: tf.Tensor3D[],
-    options: { training?: boolean; rng?: Rng } = {},
+    options: LmForwardOptions = {},
   ): LmOutput {
+    const { hidden, ...body } = this.body(tokens, batchSize, caches, options);
+    const logits = linear(
+      hidden,
+      this.outW as unknown as tf.Tensor2D,
+      this.outB as unknown as tf.Tensor1D,
+    ) as tf.Tensor2D;
+    return { logits: probed(options.probe, logits, 'output', 'end') as tf.Tensor2D, ...body };
+  }
+
+  /**
+   * The mean NLL of `targets` (the next token of each input position) with the forward's other
+   * outputs; the logits are never materialised whole (`linearCrossEntropy` of `@msmoe/core`), so
+   * training and evaluation skip the `[B·M, V]` softmax passes of {@link forward} + {@link nll}.
+   */
+  loss(
+    tokens: Int32Array,
+    targets: Int32Array,
+    batchSize: number,
+    caches: tf.Tensor3D[],
+    options: LmForwardOptions = {},
+  ): LmLoss {
+    const { hidden, ...body } = this.body(tokens, batchSize, caches, options);
+    const nll = linearCrossEntropy(
+      hidden,
+      this.outW as unknown as tf.Tensor2D,
+      this.outB as unknown as tf.Tensor1D,
+      targets,
+    );
+    return { nll: probed(options.probe, nll, 'output', 'end') as tf.Scalar, ...body };
+  }
+
+  private body(
+    tokens: Int32Array,
+    batchSize: number,
+    caches: tf.Tensor3D[],
+    options: LmForwardOptions,
+  ): LmBody & { hidden: tf.Tensor2D } {
     const c = this.config;
     const M = tokens.length / batchSize;
     if (!Number.isInteger(M))
@@ -166,21 +232,19 @@ export class MoELanguageModel {
     const newCaches: tf.Tensor3D[] = [];
     const ln = (t: tf.Tensor, p: Ln) => layerNorm(t, p.gamma, p.beta);
     const paper = c.structure === 'paper';
+    const probe = options.probe;
     for (const s of this.sublayers) {
+      const part = s.kind === 'moe' ? 'block' : s.kind;
+      h = probed(probe, h, part, 'start') as tf.Tensor3D;
       if (s.kind === 'attention') {
         const cache = caches[s.index] as tf.Tensor3D;
         const input = paper ? (ln(h, s.ln) as tf.Tensor3D) : h;
-        // The cache holds the attention inputs of the last S positions, outside the gradient tape.
+        // The cache holds the attention inputs of the last S positions. It is a value for the
+        // next block, which sees it as a constant: no gradient flows back through it (that tape
+        // ends with this step), so no copy off the tape is needed.
         const joined = tf.concat([cache, input], 1);
-        const next = tf.slice(
-          joined,
-          [0, joined.shape[1] - c.span, 0],
-          [-1, c.span, -1],
-        ) as tf.Tensor3D;
         newCaches.push(
-          tf.keep(
-            tf.tensor3d(next.dataSync() as Float32Array, next.shape as [number, number, number]),
-          ),
+          tf.keep(tf.slice(joined, [0, joined.shape[1] - c.span, 0], [-1, c.span, -1])),
         );
         const a = drop(
           s.attn.apply(input, cache, { training, rng: options.rng, dropout: c.dropout }),
@@ -201,22 +265,20 @@ export class MoELanguageModel {
       } else {
         const call = { training, rng: options.rng };
         const norms = { pre: s.ln, ...s.norms };
-        const r = moeBlock(c.structure, this.rule, k, s.moe, call, norms, h, state, s.moeIndex);
+        const layer = probe ? probedLayer(s.moe, probe) : s.moe;
+        const r = moeBlock(c.structure, this.rule, k, layer, call, norms, h, state, s.moeIndex);
         h = r.x as tf.Tensor3D;
         state = r.state;
         routings.push(r.routing);
         moeOutputs.push(h);
       }
+      h = probed(probe, h, part, 'end') as tf.Tensor3D;
     }
+    h = probed(probe, h, 'output', 'start') as tf.Tensor3D;
     if (this.finalLn) h = ln(h, this.finalLn) as tf.Tensor3D;
-    const logits = linear(
-      tf.reshape(h, [batchSize * M, c.dModel]),
-      this.outW as unknown as tf.Tensor2D,
-      this.outB as unknown as tf.Tensor1D,
-    ) as tf.Tensor2D;
     const aux = routings.length > 0 ? tf.addN(routings.map((r) => r.auxLoss)) : tf.scalar(0);
     return {
-      logits,
+      hidden: tf.reshape(h, [batchSize * M, c.dModel]) as tf.Tensor2D,
       auxLoss: tf.mul(aux, c.auxWeight) as tf.Scalar,
       routings,
       moeOutputs,
@@ -299,6 +361,26 @@ export class MoELanguageModel {
     for (const s of this.sublayers) if (s.kind === 'attention') s.attn.dispose();
     tf.dispose(Object.values(this.variables()));
   }
+}
+
+const probed = (
+  probe: ForwardProbe | undefined,
+  x: tf.Tensor,
+  part: string,
+  edge: 'start' | 'end',
+) => (probe ? probe(x, part, edge) : x);
+
+/** An MoE layer whose calls are wrapped by a probe (`moe` start and end). */
+function probedLayer(layer: MoELayer, probe: ForwardProbe): MoELayer {
+  const wrapped = ((x: tf.Tensor, call?: Parameters<MoELayer>[1]) => {
+    const out = layer(probe(x, 'moe', 'start'), call);
+    return { ...out, y: probe(out.y, 'moe', 'end') };
+  }) as MoELayer;
+  return Object.assign(wrapped, {
+    variables: layer.variables,
+    router: layer.router,
+    experts: layer.experts,
+  });
 }
 
 /** Disposes caches returned by {@link MoELanguageModel.forward}. */
