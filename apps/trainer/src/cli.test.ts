@@ -173,6 +173,85 @@ describe('msmoe train', () => {
   }, 300_000);
 });
 
+describe('msmoe train --data-parallel', () => {
+  const stepLosses = (dir: string) =>
+    readRun(dir)
+      .metrics.filter((m) => m.kind === 'step')
+      .map((m) => m as unknown as { step: number; loss: number; nll: number });
+
+  it('2 replicas keep identical weights, match one process on the full batch, and stop and resume together (cpu)', async () => {
+    const args = [
+      'train',
+      '--steps',
+      '24',
+      '--backend',
+      'cpu',
+      '--quiet',
+      ...SMALL,
+      'model.overrides.dropout=0',
+      'eval.every=0',
+    ];
+    const one = msmoe([...args, '--out', join(out, 'one')]);
+    expect(one.status).toBe(0);
+    const two = msmoe([
+      ...args,
+      '--data-parallel',
+      '2',
+      '--verify-every',
+      '4',
+      '--out',
+      join(out, 'two'),
+    ]);
+    expect(two.stderr).toBe('');
+    expect(two.status).toBe(0);
+    expect(two.stdout).toMatch(/2 replicas: weights identical at 6 check\(s\), last after step 24/);
+    const dir = join(out, 'two', 'SMoE-s0');
+    const record = JSON.parse(readFileSync(join(dir, 'data-parallel.json'), 'utf8'));
+    expect(record.replicas).toBe(2);
+    expect(record.checks.map((c: { step: number }) => c.step)).toEqual([4, 8, 12, 16, 20, 24]);
+    for (const c of record.checks) expect(c.digests[0]).toBe(c.digests[1]);
+    expect(readRun(dir).config.dataParallel).toBe(2);
+    // Same initial weights, no dropout: the mean of the two halves' NLL is the full batch's NLL.
+    const a = stepLosses(join(out, 'one', 'SMoE-s0'));
+    const b = stepLosses(dir);
+    expect(b).toHaveLength(24);
+    expect(Math.abs((a[0]?.nll as number) - (b[0]?.nll as number))).toBeLessThan(1e-5);
+    // Later steps differ only by the load-balancing loss, computed per replica as in PyTorch DDP.
+    for (let i = 0; i < 24; i++)
+      expect(Math.abs((a[i]?.nll as number) - (b[i]?.nll as number))).toBeLessThan(0.05);
+
+    // Ctrl-C stops both replicas after the same step; --resume (2 replicas, as recorded) ends
+    // where the uninterrupted data-parallel run ended.
+    const runDir = join(out, 'three', 'SMoE-s0');
+    const child = spawn(
+      process.execPath,
+      [...NODE_ARGS, ...args, '--data-parallel', '2', '--out', join(out, 'three')],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const steps = () =>
+      existsSync(join(runDir, 'metrics.jsonl'))
+        ? readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+            .split('\n')
+            .filter((l) => l.includes('"kind":"step"')).length
+        : 0;
+    await until(() => steps() >= 8, 120_000);
+    child.kill('SIGINT');
+    expect(await exitOf(child)).toBe(130);
+    const main = readdirSync(join(runDir, 'checkpoints')).filter((f) => f.startsWith('step-'));
+    const replica = readdirSync(join(runDir, 'checkpoints', 'replica-1'));
+    expect(main).toHaveLength(1);
+    // Replica 1 saved its own streams' attention caches at the same step.
+    expect(replica).toEqual(main);
+    const resumed = msmoe(['train', '--resume', runDir, '--backend', 'cpu', '--quiet']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    const fa = readRun(dir).eval?.finalLoss as number;
+    const fb = readRun(runDir).eval?.finalLoss as number;
+    console.log(`data parallel final loss: uninterrupted ${fa}, interrupted and resumed ${fb}`);
+    expect(Math.abs(fa - fb)).toBeLessThanOrEqual(1e-6);
+  }, 300_000);
+});
+
 describe('run folders written before the rule registry', () => {
   it('a folder with `coefficients` and old weight names still evaluates, resumes and exports', async () => {
     const rule = '{"rule":"heavy-ball","mu":{"init":0.6,"learnable":true}}';
@@ -234,6 +313,123 @@ describe('run folders written before the rule registry', () => {
     expect(ex.status).toBe(0);
     expect(ex.stdout).toMatch(/MomentumSMoE/);
   }, 300_000);
+});
+
+describe('msmoe compare as a study', () => {
+  const cmp = (out: string, extra: string[] = []) => [
+    'compare',
+    '--variants',
+    'g,m',
+    '--seeds',
+    '2',
+    '--out',
+    out,
+    '--quiet',
+    ...extra,
+    ...SMALL,
+    'eval.every=10',
+    'train.checkpointEvery=10',
+  ];
+
+  it('killed mid-way (SIGKILL of the pool), the same command finishes it: no finished cell rerun, the killed ones resumed', async () => {
+    const args = cmp(out, ['--steps', '300', '--workers', '2']);
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], {
+      cwd: ROOT,
+      stdio: 'ignore',
+      detached: true,
+    });
+    const study = () => readdirSync(out).find((d) => d.startsWith('compare-')) as string;
+    const runs = () =>
+      study() ? readdirSync(join(out, study())).filter((d) => /-s\d$/.test(d)) : [];
+    const done = () => runs().filter((r) => existsSync(join(out, study(), r, 'eval.json')));
+    const checkpointed = () =>
+      runs().filter(
+        (r) =>
+          !existsSync(join(out, study(), r, 'eval.json')) &&
+          existsSync(join(out, study(), r, 'checkpoints')) &&
+          readdirSync(join(out, study(), r, 'checkpoints')).length > 0,
+      );
+    await until(() => done().length >= 1 && checkpointed().length >= 1, 240_000);
+    process.kill(-(child.pid as number), 'SIGKILL');
+    await exitOf(child);
+    const finished = done();
+    const before = Object.fromEntries(
+      finished.map((r) => [r, readFileSync(join(out, study(), r, 'metrics.jsonl'), 'utf8')]),
+    );
+    const again = msmoe(args);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(
+      new RegExp(`${finished.length}/4 cells done, ${4 - finished.length} to run`),
+    );
+    for (const r of finished)
+      expect(readFileSync(join(out, study(), r, 'metrics.jsonl'), 'utf8')).toBe(before[r]);
+    const json = JSON.parse(readFileSync(join(out, study(), 'compare.json'), 'utf8'));
+    const clean = json.rows.filter((r: { metric: string }) => r.metric === 'clean perplexity');
+    expect(clean.map((r: { values: number[] }) => r.values.length)).toEqual([2, 2]);
+    // Every run trained each of its 300 steps once (resumed, not restarted or doubled).
+    for (const r of runs())
+      expect(
+        readRun(join(out, study(), r))
+          .metrics.filter((m) => m.kind === 'step')
+          .map((m) => m.step),
+      ).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+  }, 600_000);
+
+  const storages: [string, () => string | null][] = [
+    ['SQLite', () => `sqlite:${join(out, 'shared.db')}`],
+    ['PostgreSQL', () => process.env.MSMOE_PG_URL ?? null],
+  ];
+  it.each(storages)(
+    'two processes on one %s study run every cell exactly once and both print the table',
+    async (_name, url) => {
+      const storage = url();
+      if (!storage) {
+        console.warn('PostgreSQL test skipped: MSMOE_PG_URL is not set (.ci/run starts a server)');
+        return;
+      }
+      const name = `shared-${process.pid}-${Date.now()}`;
+      const args = cmp(out, [
+        '--steps',
+        '12',
+        '--workers',
+        '1',
+        '--storage',
+        storage,
+        '--study',
+        name,
+      ]);
+      const run = () =>
+        new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          const c = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT });
+          let stdout = '';
+          c.stdout?.on('data', (d) => {
+            stdout += String(d);
+          });
+          c.on('exit', (code) => resolve({ code, stdout }));
+        });
+      const [a, b] = await Promise.all([run(), run()]);
+      expect([a.code, b.code]).toEqual([0, 0]);
+      for (const r of [a, b]) expect(r.stdout).toMatch(/clean perplexity.*MomentumSMoE/);
+      const folder = join(out, name);
+      const runs = readdirSync(folder)
+        .filter((d) => /-s\d$/.test(d))
+        .sort();
+      expect(runs).toEqual(['MomentumSMoE-s0', 'MomentumSMoE-s1', 'SMoE-s0', 'SMoE-s1']);
+      for (const r of runs)
+        expect(readRun(join(folder, r)).metrics.filter((m) => m.kind === 'step')).toHaveLength(12);
+      const { openStorage, Study } = await import('@msmoe/tuner');
+      const st = await openStorage(storage);
+      const study = await Study.create({ name, storage: st, loadIfExists: true });
+      const trials = await study.trials();
+      const complete = trials
+        .filter((t) => t.state === 'COMPLETE')
+        .map((t) => t.params.cell)
+        .sort();
+      expect(complete).toEqual([0, 1, 2, 3]);
+      await st.close();
+    },
+    300_000,
+  );
 });
 
 describe('msmoe compare and report', () => {

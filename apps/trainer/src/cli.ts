@@ -36,7 +36,14 @@ import { parseSpace, Study } from '@msmoe/tuner';
 import { ruleSpellings } from '@msmoe/update-rules';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { err as errColors, out as outColors } from './colors.js';
-import { type CompareRow, compare, formatTable, tableHtml } from './compare.js';
+import {
+  type CompareJob,
+  type CompareRow,
+  compare,
+  compareWorker,
+  defaultStudyName,
+  tableHtml,
+} from './compare.js';
 import {
   mergeRunConfigs,
   parseRuleFlag,
@@ -47,9 +54,27 @@ import {
   variantName,
 } from './config.js';
 import { loadTaskData } from './data.js';
+import { REPLICA_BACKENDS, trainDataParallel } from './data-parallel.js';
+import {
+  barDisplay,
+  lineDisplay,
+  ParentReporter,
+  type PoolDisplay,
+  PoolProgress,
+  receiveJob,
+  workerCount,
+} from './pool.js';
 import { createReporter } from './progress.js';
 import { buildModel, finalEvaluation, RunError, trainRun } from './run.js';
-import { checkSpaceAgainstConfig, PRUNERS, prunerOf, SAMPLERS, samplerOf, tune } from './tune.js';
+import {
+  checkSpaceAgainstConfig,
+  PRUNERS,
+  roundParams,
+  SAMPLERS,
+  type TuneJob,
+  tune,
+  tuneWorker,
+} from './tune.js';
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
@@ -187,8 +212,93 @@ function addRunFlags(cmd: Command): Command {
     .option('-q, --quiet', 'no progress bar: one line per evaluation (CI logs)', false);
 }
 
+/** A study or run name used as a folder: letters, digits, `.`, `_` and `-` (no path tricks). */
+function plainName(name: string, flag: string): string {
+  if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..')
+    throw new ConfigError(
+      `${flag}: "${name}" is not a plain name; allowed: letters, digits, ".", "_" and "-"`,
+      flag,
+    );
+  return name;
+}
+
+/** A bar per worker on a TTY, lines otherwise (and with --quiet). */
+function poolDisplay(workers: number, totalSteps: number, quiet: boolean): PoolDisplay {
+  const progress = new PoolProgress(totalSteps);
+  return process.stdout.isTTY && !quiet
+    ? barDisplay(workers, progress)
+    : lineDisplay(progress, quiet);
+}
+
 /** Help text of `--rule`: every rule's letter, name and label, from the registry. */
 const RULE_HELP = `update rule: ${ruleSpellings().join(', ')}; or JSON, e.g. '{"rule":"heavy-ball","mu":0.9}'`;
+
+/** `msmoe train --data-parallel n`: one run over n replica processes (see trainDataParallel). */
+async function trainReplicated(
+  config: RunConfig,
+  replicas: number,
+  flags: {
+    out: string;
+    resume?: string;
+    name?: string;
+    backend: string;
+    quiet: boolean;
+    verifyEvery: number;
+  },
+): Promise<void> {
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new ConfigError(
+      `--data-parallel: ${replicas} is not a positive integer`,
+      '--data-parallel',
+    );
+  const c = flags.resume ? runConfigOf(readRun(flags.resume).config) : config;
+  if (c.batchSize % replicas !== 0)
+    throw new ConfigError(
+      `--data-parallel: a batch size of ${c.batchSize} does not split over ${replicas} replicas; choose a batch size that is a multiple of ${replicas}`,
+      '--data-parallel',
+    );
+  const backend = flags.backend === 'auto' ? 'wasm' : flags.backend;
+  if (!REPLICA_BACKENDS.includes(backend as never))
+    throw new ConfigError(
+      `--backend: data-parallel replicas run on ${REPLICA_BACKENDS.join(' or ')} (one tfjs instance per thread), not "${backend}"`,
+      '--backend',
+    );
+  const stop = interrupts();
+  const display = poolDisplay(1, c.train.steps, flags.quiet);
+  try {
+    const r = await trainDataParallel(c, {
+      out: flags.out,
+      size: replicas,
+      display,
+      signal: stop.signal,
+      backend: backend as (typeof REPLICA_BACKENDS)[number],
+      verifyEvery: flags.verifyEvery,
+      ...(flags.resume ? { resume: flags.resume } : {}),
+      ...(flags.name ? { name: plainName(flags.name, '--name') } : {}),
+    });
+    display.close();
+    const last = r.checks.at(-1);
+    if (last)
+      console.log(
+        `${replicas} replicas: weights ${r.checks.every((k) => k.identical) ? 'identical' : 'DIFFERENT'} at ${r.checks.length} check(s), last after step ${last.step} (${last.digests[0]})`,
+      );
+    const res = r.result;
+    if (!res || r.error)
+      throw new RunError(
+        `${r.error ?? 'data parallel: replica 0 returned no result'}${res ? `; resume with: msmoe train --resume ${res.dir}` : ''}`,
+      );
+    if (res.stopped) {
+      console.log(`stopped at step ${res.step}; resume with: msmoe train --resume ${res.dir}`);
+      return done(EXIT.interrupted);
+    }
+    console.log(`run ${res.dir}: ${res.step} steps, final loss ${res.finalLoss.toFixed(4)}`);
+    console.log(JSON.stringify({ clean: res.eval?.clean, attacked: res.eval?.attacked }));
+    return done(r.checks.every((k) => k.identical) ? EXIT.ok : EXIT.failure);
+  } finally {
+    display.close();
+    stop.dispose();
+  }
+}
 
 /** Builds the `msmoe` program. */
 export function buildProgram(): Command {
@@ -205,9 +315,25 @@ export function buildProgram(): Command {
       .option('--rule <rule>', RULE_HELP)
       .option('--seed <n>', 'seed', int('--seed'))
       .option('--name <name>', 'run folder name (default <variant>-s<seed>)')
-      .option('--resume <run>', 'continue a run folder from its newest readable checkpoint'),
+      .option('--resume <run>', 'continue a run folder from its newest readable checkpoint')
+      .option(
+        '--data-parallel <n>',
+        'train this one run on n worker processes (gradients averaged every step; the batch size must divide by n); a resumed run keeps its count',
+        int('--data-parallel'),
+      )
+      .option(
+        '--verify-every <n>',
+        "data parallel: compare the replicas' weights every n steps (0: only at the end)",
+        int('--verify-every'),
+        50,
+      ),
   ).action(async (flags) => {
     const config = flags.resume ? parseRunConfig({ train: { steps: 1 } }) : configFrom(flags);
+    const replicas: number =
+      flags.dataParallel ??
+      (flags.resume ? (readRun(flags.resume).config.dataParallel as number | undefined) : 1) ??
+      1;
+    if (replicas > 1) return trainReplicated(config, replicas, flags);
     const backend = await chooseBackend(flags.backend, flags.quiet);
     const stop = interrupts();
     try {
@@ -274,6 +400,15 @@ export function buildProgram(): Command {
         'g,m,a,r',
       )
       .option('--seeds <n>', 'seeds per variant', int('--seeds'))
+      .option('--workers <n>', 'worker processes on this machine (auto: one per core)', 'auto')
+      .option(
+        '--storage <url>',
+        'study storage: journal:<file> (default <out>/<study>/study.log), sqlite:<file>, postgres://user:pass@host/db (several machines)',
+      )
+      .option(
+        '--study <name>',
+        'study name, also the compare folder (default from the plan: the same command continues it)',
+      )
       .option(
         '--quick',
         'a short study (fewer steps, 2 seeds) for a first look, ≤ 3 minutes on 2 cores',
@@ -317,25 +452,28 @@ export function buildProgram(): Command {
     const labelOf = (rule: (typeof variants)[number]) =>
       variantName({ ...base, variant: undefined, model: { ...base.model, rule } });
     const seeds = Array.from({ length: flags.seeds ?? (quick ? 2 : 3) }, (_, i) => base.seed + i);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const out = join(flags.out, `compare-${base.task}-${stamp}`);
+    const plan = { base, variants, seeds };
+    const study = plainName(flags.study ?? defaultStudyName(plan), '--study');
+    const out = join(flags.out, study);
+    const workers = workerCount(flags.workers);
     const backend = await chooseBackend(flags.backend, flags.quiet);
     console.log(
-      `compare ${variants.map(labelOf).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps → ${out}`,
+      `compare ${variants.map(labelOf).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps, ${workers} worker(s) → ${out}`,
     );
     const stop = interrupts();
     try {
+      const cells = variants.length * seeds.length;
       const r = await compare({
-        base,
-        variants,
-        seeds,
+        plan,
         out,
-        reporter: createReporter(flags.quiet),
+        storage: flags.storage,
+        studyName: study,
+        workers,
+        display: poolDisplay(workers, cells * base.train.steps, flags.quiet),
         signal: stop.signal,
         backend,
       });
       if (r.stopped) return done(EXIT.interrupted);
-      if (flags.quiet) console.log(formatTable(r.rows));
       console.log(`\nreport: ${resolve(r.report as string)}`);
       return done(EXIT.ok);
     } finally {
@@ -353,8 +491,8 @@ export function buildProgram(): Command {
         '--space <file>',
         'search space (JSON/YAML): {"train.lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": true}, …}',
       )
-      .option('--trials <n>', 'trials this process runs', int('--trials'), 20)
-      .option('--workers <n>', 'trials at a time in this process', int('--workers'), 1)
+      .option('--trials <n>', 'trials this process runs (over its workers)', int('--trials'), 20)
+      .option('--workers <n>', 'worker processes on this machine (auto: one per core)', '1')
       .option(
         '--storage <url>',
         'journal:<file> (default <out>/<study>.log), sqlite:<file>, postgres://user:pass@host/db, memory',
@@ -371,12 +509,13 @@ export function buildProgram(): Command {
     });
     const space = parseSpace(readConfigFile(flags.space));
     checkSpaceAgainstConfig(base, space);
-    const studyName = flags.study ?? `tune-${base.task}-${base.model.preset}`;
+    const studyName = plainName(flags.study ?? `tune-${base.task}-${base.model.preset}`, '--study');
+    const workers = workerCount(flags.workers);
     mkdirSync(flags.out, { recursive: true });
     const storage = flags.storage ?? `journal:${join(flags.out, `${studyName}.log`)}`;
     const backend = await chooseBackend(flags.backend, flags.quiet);
     console.log(
-      `tune ${Object.keys(space).join(', ')} on ${base.task} (${base.model.preset}): ${flags.trials} trials, ${flags.workers} worker(s), ${flags.sampler}, pruner ${flags.pruner}, storage ${storage}`,
+      `tune ${Object.keys(space).join(', ')} on ${base.task} (${base.model.preset}): ${flags.trials} trials, ${workers} worker(s), ${flags.sampler}, pruner ${flags.pruner}, storage ${storage}`,
     );
     const stop = interrupts();
     try {
@@ -386,11 +525,11 @@ export function buildProgram(): Command {
         storage,
         studyName,
         trials: flags.trials,
-        workers: flags.workers,
-        sampler: samplerOf(flags.sampler),
-        pruner: prunerOf(flags.pruner),
+        workers,
+        sampler: flags.sampler,
+        pruner: flags.pruner,
         out: flags.out,
-        reporter: createReporter(true),
+        display: poolDisplay(workers, flags.trials * base.train.steps, true),
         seed: flags.seed,
         signal: stop.signal,
         backend,
@@ -401,7 +540,7 @@ export function buildProgram(): Command {
       console.log(`study ${studyName}: ${r.trials.length} trials (${counts.join(', ')})`);
       if (r.best)
         console.log(
-          `best: trial ${r.best.number}, value ${r.best.value}, ${JSON.stringify(Study.paramsOf(r.best))}`,
+          `best: trial ${r.best.number}, value ${Number(r.best.value).toPrecision(5)}, ${JSON.stringify(roundParams(Study.paramsOf(r.best)))}`,
         );
       console.log(`study report: ${resolve(r.html)}`);
       return done(stop.signal.aborted ? EXIT.interrupted : EXIT.ok);
@@ -409,6 +548,29 @@ export function buildProgram(): Command {
       stop.dispose();
     }
   });
+
+  program
+    .command('_worker', { hidden: true })
+    .description('a worker of a compare or tune pool (started by them; its job comes over IPC)')
+    .action(async () => {
+      const job = await receiveJob<CompareJob | TuneJob>();
+      await chooseBackend(job.backend ?? 'auto', true);
+      // Ctrl-C reaches the whole process group and the parent forwards it too: every signal
+      // only asks for a graceful stop (checkpoint, trial released).
+      const ctrl = new AbortController();
+      const stop = () => ctrl.abort();
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        const reporter = new ParentReporter();
+        if (job.kind === 'compare') await compareWorker(job, reporter, ctrl.signal);
+        else await tuneWorker(job, reporter, ctrl.signal);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      return done(ctrl.signal.aborted ? EXIT.interrupted : EXIT.ok);
+    });
 
   program
     .command('export <run>')

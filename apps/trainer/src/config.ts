@@ -159,7 +159,14 @@ export function parseRunConfig(input: unknown): RunConfig {
 }
 
 /** The fields a run adds to its config.json (not part of the run config). */
-const RESOLVED_FIELDS = ['backend', 'modelConfig', 'parameters', 'vocabulary', 'provenance'];
+const RESOLVED_FIELDS = [
+  'backend',
+  'modelConfig',
+  'parameters',
+  'vocabulary',
+  'provenance',
+  'dataParallel',
+];
 
 /** The run config of a run folder's config.json, migrated and validated (what `--resume`, `eval` and `export` use). */
 export function runConfigOf(config: Record<string, unknown>): RunConfig {

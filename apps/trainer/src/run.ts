@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, writeFileAtomic } from '@msmoe/core';
-import { channelStats, normalize, subset } from '@msmoe/datasets';
+import {
+  channelStats,
+  type ImageSet,
+  normalize,
+  stratifiedIndices,
+  subset,
+} from '@msmoe/datasets';
 import {
   MoELanguageModel,
   MoEVisionTransformer,
@@ -12,6 +18,7 @@ import {
 import { routingChange } from '@msmoe/router';
 import { RunWriter, readRun } from '@msmoe/tracking';
 import {
+  type DataParallel,
   evaluateClassifier,
   evaluateCorrupted,
   evaluateLm,
@@ -85,6 +92,11 @@ export interface TrainRunOptions {
   cacheDir?: string;
   /** Backend name, written into config.json. */
   backend?: string;
+  /**
+   * Train as one replica of a data-parallel run (see `trainDataParallel`): replica 0 writes the
+   * run folder, evaluates and reports; the others train their shard and write only their task state.
+   */
+  replica?: DataParallel;
 }
 
 /**
@@ -97,6 +109,9 @@ export interface TrainRunOptions {
 export async function trainRun(config: RunConfig, options: TrainRunOptions): Promise<RunResult> {
   let c = config;
   let dir: string;
+  const replica = options.replica;
+  const lead = !replica || replica.rank === 0;
+  const shard = replica ? { rank: replica.rank, size: replica.size } : undefined;
   if (options.resume) {
     dir = options.resume;
     if (!existsSync(join(dir, 'config.json')))
@@ -104,7 +119,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
     c = runConfigOf(readRun(dir).config);
   } else {
     dir = join(options.out, options.name ?? runName(c));
-    if (existsSync(join(dir, 'config.json')))
+    if (lead && existsSync(join(dir, 'config.json')))
       throw new RunError(
         `run folder ${dir} already exists: resume it with --resume ${dir}, or choose another --name or --out`,
       );
@@ -114,31 +129,30 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
   const model = buildModel(c, data);
   let task: TrainTask;
   let vision: VisionTask | null = null;
-  if (data.kind === 'text') task = new LmTask(model as MoELanguageModel, data.train, c.batchSize);
+  if (data.kind === 'text')
+    task = new LmTask(model as MoELanguageModel, data.train, c.batchSize, shard);
   else {
-    vision = new VisionTask(model as MoEVisionTransformer, data.dataset.train, c.batchSize, c.seed);
+    vision = new VisionTask(
+      model as MoEVisionTransformer,
+      data.dataset.train,
+      c.batchSize,
+      c.seed,
+      shard,
+    );
     task = vision;
   }
 
   // Periodic evaluation: validation metric and routing change on a fixed probe batch. The ViT's
-  // evaluation images and probe batch are cut and normalised once.
+  // evaluation images and probe batch are seeded class-stratified samples of the test split (it
+  // is ordered by class: its first images are a few classes only), cut and normalised once.
   let probe: Int32Array[] | null = null;
   const visionEval =
     data.kind === 'image' && vision
       ? {
           stats: vision.stats,
-          part: subset(
-            data.dataset.test,
-            Array.from(
-              { length: Math.min(data.dataset.test.count, c.eval.blocks * 250) },
-              (_, i) => i,
-            ),
-          ),
+          part: subset(data.dataset.test, evalSample(data.dataset.test, c.eval.blocks * 250)),
           probeImages: normalize(
-            subset(
-              data.dataset.test,
-              Array.from({ length: 64 }, (_, i) => i),
-            ),
+            subset(data.dataset.test, stratifiedIndices(data.dataset.test.labels, 64, 1)),
             vision.stats,
           ),
         }
@@ -186,16 +200,18 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
   const trainer = new Trainer(
     task,
     { ...c.train, seed: c.seed, evalEvery: c.eval.every },
-    { checkpoints: join(dir, 'checkpoints'), evaluate },
+    {
+      checkpoints: join(dir, 'checkpoints'),
+      ...(lead ? { evaluate } : {}),
+      ...(replica ? { dataParallel: replica } : {}),
+    },
   );
+  if (!lead) return trainReplica(trainer, model, dir, options.resume !== undefined);
   let writer: RunWriter;
   try {
     if (options.resume) {
-      const restored = await trainer.restore();
-      if (restored === null)
-        throw new RunError(
-          `--resume ${dir}: no readable checkpoint in ${join(dir, 'checkpoints')}`,
-        );
+      // A run that stopped before its first checkpoint starts again from step 0 in its folder.
+      const restored = (await trainer.restore()) ?? 0;
       // Drop log lines written after the checkpoint (a crash between checkpoints), so they are not doubled.
       const kept = readRun(dir).metrics.filter((m) => m.step <= restored);
       await writeFileAtomic(
@@ -203,7 +219,11 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
         kept.map((m) => `${JSON.stringify(m)}\n`).join(''),
       );
       writer = RunWriter.open(dir);
-      options.reporter.info(`resuming ${dir} from step ${restored}`);
+      options.reporter.info(
+        restored > 0
+          ? `resuming ${dir} from step ${restored}`
+          : `${dir} has no readable checkpoint: training it again from step 0`,
+      );
     } else {
       const resolved = {
         ...c,
@@ -212,6 +232,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
         modelConfig: (model as { config: unknown }).config,
         parameters: model.parameterCount(),
         ...(data.kind === 'text' ? { vocabulary: data.vocab.size } : {}),
+        ...(replica ? { dataParallel: replica.size } : {}),
       };
       writer = await RunWriter.create(dir, resolved, {
         variant: resolved.variant,
@@ -273,7 +294,11 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
     options.reporter.warn(`  ${a.kind}: ${a.message}`);
   });
 
-  options.reporter.start(runName(c), c.train.steps, trainer.step);
+  options.reporter.start(
+    replica ? `${runName(c)} ×${replica.size}` : runName(c),
+    c.train.steps,
+    trainer.step,
+  );
   let result: Awaited<ReturnType<Trainer['run']>>;
   try {
     result = await trainer.run({ signal: stop.signal });
@@ -291,6 +316,28 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
     const evalResult = finalEvaluation(c, data, model);
     await writer.writeEval({ step: result.step, finalLoss: result.lastLoss, ...evalResult });
     return { dir, stopped: false, step: result.step, finalLoss: result.lastLoss, eval: evalResult };
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+/** The test images of the periodic evaluation: a seeded class-stratified sample of `n` (or all). */
+export function evalSample(test: ImageSet, n: number): number[] {
+  return stratifiedIndices(test.labels, Math.min(test.count, n), 0);
+}
+
+/** A data-parallel replica other than 0: restores, trains its shard, writes nothing but its task state. */
+async function trainReplica(
+  trainer: Trainer,
+  model: MoELanguageModel | MoEVisionTransformer,
+  dir: string,
+  resume: boolean,
+): Promise<RunResult> {
+  try {
+    if (resume) await trainer.restore();
+    const r = await trainer.run();
+    return { dir, stopped: r.stopped, step: r.step, finalLoss: r.lastLoss, eval: null };
   } finally {
     trainer.dispose();
     model.dispose();

@@ -21,6 +21,7 @@ import {
 } from '@msmoe/tuner';
 import { merge, parseRunConfig, type RunConfig } from './config.js';
 import { loadTaskData } from './data.js';
+import { type PoolDisplay, runPool } from './pool.js';
 import type { Reporter } from './progress.js';
 import { trainRun } from './run.js';
 
@@ -71,92 +72,154 @@ export function patchOf(params: Record<string, Choice>): Record<string, unknown>
   return out;
 }
 
+/** The job of a tuning worker process. */
+export interface TuneJob {
+  kind: 'tune';
+  base: RunConfig;
+  space: SpaceSpec;
+  storage: string;
+  studyName: string;
+  /** Trials this worker runs. */
+  trials: number;
+  sampler: (typeof SAMPLERS)[number];
+  pruner: (typeof PRUNERS)[number];
+  out: string;
+  seed: number;
+  backend?: string;
+}
+
+/** The objective's metric and direction of a run config's task. */
+function objectiveOf(base: RunConfig): { metric: string; direction: 'minimize' | 'maximize' } {
+  const text = base.task === 'sotu' || base.task === 'wikitext';
+  return text
+    ? { metric: 'valid perplexity', direction: 'minimize' }
+    : { metric: 'test accuracy', direction: 'maximize' };
+}
+
 /**
  * Tunes a run config: every space parameter is a dotted config path (`train.lr`,
  * `model.rule.mu`, `model.overrides.dropout`…); each trial trains a run folder under
  * `<out>/<study>/trial-<n>`, reports the validation metric at each evaluation (so the pruner can
  * stop it) and returns its final clean validation metric (perplexity minimised, accuracy maximised).
- * Any number of `msmoe tune` processes sharing `storage` work on one study.
+ * Trials run in a pool of `workers` processes (one tfjs instance each); any number of `msmoe tune`
+ * processes (or machines, with PostgreSQL) sharing `storage` work on one study.
  */
-export async function tune(options: {
-  base: RunConfig;
-  space: SpaceSpec;
-  storage: string;
-  studyName: string;
-  trials: number;
-  workers: number;
-  sampler: Sampler;
-  pruner: Pruner;
-  out: string;
-  reporter: Reporter;
-  seed: number;
-  signal?: AbortSignal;
-  backend?: string;
-}): Promise<{ html: string; best: FrozenTrial | null; trials: FrozenTrial[] }> {
-  const { base } = options;
-  const text = base.task === 'sotu' || base.task === 'wikitext';
-  const metric = text ? 'valid perplexity' : 'test accuracy';
-  const storage = await openStorage(options.storage);
-  const study = await Study.create({
-    name: options.studyName,
-    storage,
-    sampler: options.sampler,
-    pruner: options.pruner,
-    direction: text ? 'minimize' : 'maximize',
-    loadIfExists: true,
-    seed: options.seed,
-    heartbeatInterval: 10,
-  });
+export async function tune(
+  options: Omit<TuneJob, 'kind'> & {
+    workers: number;
+    display: PoolDisplay;
+    signal?: AbortSignal;
+  },
+): Promise<{ html: string; best: FrozenTrial | null; trials: FrozenTrial[] }> {
+  const { base, workers } = options;
   const folder = join(options.out, options.studyName);
   mkdirSync(folder, { recursive: true });
-  const data = await loadTaskData(base, join(options.out, '.cache'));
-  await study.optimize(
-    async (trial) => {
-      if (options.signal?.aborted) throw new Error('interrupted');
-      const params = await suggestSpace(trial, options.space);
-      const config = parseRunConfig(
-        merge(base as unknown as Record<string, unknown>, patchOf(params), { seed: base.seed }),
-      );
-      let pruned = false;
-      const r = await trainRun(config, {
-        out: folder,
-        name: `trial-${trial.number}`,
-        data,
-        reporter: options.reporter,
-        signal: options.signal,
-        backend: options.backend,
-        onEval: async (step, metrics) => {
-          const v = metrics[metric];
-          if (v === undefined) return undefined;
-          await trial.report(v, step);
-          if (await trial.shouldPrune()) {
-            pruned = true;
-            options.reporter.info(
-              `  trial ${trial.number} pruned at step ${step} (${metric} ${v.toFixed(3)})`,
-            );
-            return 'stop';
-          }
-          return undefined;
-        },
-      });
-      await trial.setUserAttr('run', r.dir);
-      if (pruned) throw new TrialPruned();
-      if (r.stopped) throw new Error('interrupted');
-      const clean = (r.eval?.clean ?? {}) as Record<string, number>;
-      const value = text ? clean['valid perplexity'] : clean.accuracy;
-      options.reporter.info(
-        `  trial ${trial.number}: ${metric} ${value} with ${JSON.stringify(params)}`,
-      );
-      return value as number;
-    },
-    { trials: options.trials, workers: options.workers },
+  // A user's data folder is checked here, so a bad one is one line before any worker starts;
+  // embedded data is read by the workers only (their caches are written atomically).
+  if (base.data.folder) await loadTaskData(base, join(options.out, '.cache'));
+  const storage = await openStorage(options.storage);
+  try {
+    const study = await Study.create({
+      name: options.studyName,
+      storage,
+      direction: objectiveOf(base).direction,
+      loadIfExists: true,
+    });
+    const n = Math.max(1, Math.min(workers, options.trials));
+    const share = (i: number) => Math.floor(options.trials / n) + (i < options.trials % n ? 1 : 0);
+    const { workers: _w, display, signal, ...job } = options;
+    await runPool(
+      n,
+      (i) => ({ ...job, kind: 'tune', trials: share(i), seed: options.seed }),
+      display,
+      signal,
+    );
+    display.close();
+    const html = join(folder, 'study.html');
+    const trials = await study.trials();
+    writeFileSync(html, renderStudyHtml(study.name, study.direction, trials));
+    return { html, best: await study.bestTrial(), trials };
+  } finally {
+    await storage.close();
+  }
+}
+
+/** A tuning worker (one process): `job.trials` trials of the shared study, one at a time. */
+export async function tuneWorker(
+  job: TuneJob,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<void> {
+  const { base } = job;
+  const { metric, direction } = objectiveOf(base);
+  const storage = await openStorage(job.storage);
+  try {
+    const study = await Study.create({
+      name: job.studyName,
+      storage,
+      sampler: samplerOf(job.sampler),
+      pruner: prunerOf(job.pruner),
+      direction,
+      loadIfExists: true,
+      seed: job.seed,
+      heartbeatInterval: 10,
+    });
+    const folder = join(job.out, job.studyName);
+    const data = await loadTaskData(base, join(job.out, '.cache'));
+    await study.optimize(
+      async (trial) => {
+        if (signal.aborted) throw new Error('interrupted');
+        const params = await suggestSpace(trial, job.space);
+        const config = parseRunConfig(
+          merge(base as unknown as Record<string, unknown>, patchOf(params), { seed: base.seed }),
+        );
+        let pruned = false;
+        const r = await trainRun(config, {
+          out: folder,
+          name: `trial-${trial.number}`,
+          data,
+          reporter,
+          signal,
+          backend: job.backend,
+          onEval: async (step, metrics) => {
+            const v = metrics[metric];
+            if (v === undefined) return undefined;
+            await trial.report(v, step);
+            if (await trial.shouldPrune()) {
+              pruned = true;
+              reporter.info(
+                `  trial ${trial.number} pruned at step ${step} (${metric} ${v.toFixed(3)})`,
+              );
+              return 'stop';
+            }
+            return undefined;
+          },
+        });
+        await trial.setUserAttr('run', r.dir);
+        if (pruned) throw new TrialPruned();
+        if (r.stopped) throw new Error('interrupted');
+        const clean = (r.eval?.clean ?? {}) as Record<string, number>;
+        const value = direction === 'minimize' ? clean['valid perplexity'] : clean.accuracy;
+        reporter.info(
+          `  trial ${trial.number}: ${metric} ${Number(value).toPrecision(5)} with ${JSON.stringify(roundParams(params))}`,
+        );
+        return value as number;
+      },
+      { trials: job.trials, workers: 1 },
+    );
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Parameter values for display: floats to 4 significant digits. */
+export function roundParams(params: Record<string, Choice>): Record<string, Choice> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v,
+    ]),
   );
-  const html = join(folder, 'study.html');
-  const trials = await study.trials();
-  writeFileSync(html, renderStudyHtml(study.name, study.direction, trials));
-  const best = await study.bestTrial();
-  await storage.close();
-  return { html, best, trials };
 }
 
 /** Checks a space against the run config before any trial: every path must be a config field. */

@@ -26,6 +26,7 @@ export {
   type ImageSet,
   imageAt,
   normalize,
+  stratifiedIndices,
   subset,
 } from './images/types.js';
 export { batchify, type LmBatch, lmBatchCount, lmBatches } from './text/batching.js';

@@ -39,9 +39,10 @@ export {
   type OptimizerType,
   optimizerConfigSchema,
 } from './optimizer.js';
+export { type DataParallel, packGradients, unpackGradients, weightsDigest } from './replica.js';
 export { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
 export { routingNumbers, type TaskReport, type TaskStats, type TrainTask } from './task.js';
-export { LmTask, VisionTask } from './tasks.js';
+export { LmTask, type Shard, VisionTask } from './tasks.js';
 export {
   type ScheduleKind,
   type TrainConfig,

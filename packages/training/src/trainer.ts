@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseOrThrow, Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -5,6 +7,7 @@ import { CheckpointStore, disposeCheckpoint } from './checkpoint.js';
 import { clipToNorm, squaredGlobalNorm } from './clip.js';
 import { Emitter, type EvalEvent, type TrainerEvents } from './events.js';
 import { AdamOptimizer, optimizerConfigSchema } from './optimizer.js';
+import { type DataParallel, packGradients, unpackGradients, weightsDigest } from './replica.js';
 import { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
 import type { TaskReport, TaskStats, TrainTask } from './task.js';
 
@@ -89,6 +92,13 @@ export interface TrainerOptions {
   checkpoints?: string | CheckpointStore;
   /** Evaluation, called every `evalEvery` updates and at the end; returns named metrics. */
   evaluate?: (step: number) => Promise<Record<string, number>> | Record<string, number>;
+  /**
+   * Train as one replica of a data-parallel run: the task holds this replica's shard of each
+   * batch, gradients are averaged over replicas every step, and only replica 0 writes checkpoints.
+   * The run then stops only where {@link DataParallel.allReduce} says so (every replica at the
+   * same step); `run`'s signal is ignored.
+   */
+  dataParallel?: DataParallel;
 }
 
 interface RunMetrics {
@@ -117,6 +127,9 @@ export class Trainer extends Emitter<TrainerEvents> {
   private readonly schedule: Schedule;
   private metrics: RunMetrics = { evals: [], skipped: 0, rollbacks: 0, lastLoss: Number.NaN };
   private lastCheckpointStep = -1;
+  private stopRequested = false;
+  /** Replicas other than 0 keep their own task state (their streams' caches) here. */
+  private readonly replicaStore: CheckpointStore | null = null;
 
   constructor(
     readonly task: TrainTask,
@@ -139,6 +152,12 @@ export class Trainer extends Emitter<TrainerEvents> {
         : typeof cp === 'string'
           ? new CheckpointStore(cp, c.keepCheckpoints)
           : cp;
+    const dp = options.dataParallel;
+    if (dp && dp.rank > 0 && this.store)
+      this.replicaStore = new CheckpointStore(
+        join(this.store.dir, `replica-${dp.rank}`),
+        c.keepCheckpoints,
+      );
   }
 
   /**
@@ -176,7 +195,8 @@ export class Trainer extends Emitter<TrainerEvents> {
         );
       for (const [n, v] of Object.entries(vars)) v.assign(content.model[n] as tf.Tensor);
       this.optimizer.setState(content.optimizer);
-      this.task.setState(content.task);
+      if (this.replicaStore) await this.restoreReplicaState(content.step);
+      else this.task.setState(content.task);
       this.rng = Rng.fromState(content.rng);
       this.step = content.step;
       this.position = content.position;
@@ -188,9 +208,66 @@ export class Trainer extends Emitter<TrainerEvents> {
     }
   }
 
-  /** Writes a checkpoint of the current state now (no-op without a store). */
+  /** A replica's own task state at a step of replica 0's checkpoint (fresh state when missing). */
+  private async restoreReplicaState(step: number): Promise<void> {
+    const store = this.replicaStore as CheckpointStore;
+    const path = store.pathOf(step);
+    let content: Awaited<ReturnType<typeof CheckpointStore.load>> | null = null;
+    try {
+      if (existsSync(path)) content = await CheckpointStore.load(path);
+    } catch (err) {
+      this.emit('anomaly', {
+        step,
+        position: this.position,
+        kind: 'bad-checkpoint',
+        message: `${(err as Error).message}; this replica's task state starts fresh`,
+      });
+    }
+    if (!content) {
+      const empty = this.task.getState();
+      const carries = Object.keys(empty).length > 0;
+      tf.dispose(Object.values(empty));
+      if (carries)
+        this.emit('anomaly', {
+          step,
+          position: this.position,
+          kind: 'bad-checkpoint',
+          message: `replica ${this.options.dataParallel?.rank} has no task state for step ${step} in ${store.dir}: its carried state (attention caches) starts empty`,
+        });
+      return;
+    }
+    try {
+      this.task.setState(content.task);
+    } finally {
+      disposeCheckpoint(content);
+    }
+  }
+
+  /**
+   * Writes a checkpoint of the current state now (no-op without a store). A data-parallel replica
+   * other than 0 writes only its own task state (replica 0's checkpoint holds the rest).
+   */
   async checkpoint(): Promise<string | null> {
     if (!this.store) return null;
+    if (this.replicaStore) {
+      const task = this.task.getState();
+      try {
+        if (Object.keys(task).length)
+          await this.replicaStore.save({
+            step: this.step,
+            position: this.position,
+            rng: this.rng.getState(),
+            metrics: {},
+            model: {},
+            optimizer: {},
+            task,
+          });
+      } finally {
+        tf.dispose(Object.values(task));
+      }
+      this.lastCheckpointStep = this.step;
+      return null;
+    }
     const optimizer = this.optimizer.getState();
     const task = this.task.getState();
     try {
@@ -216,16 +293,22 @@ export class Trainer extends Emitter<TrainerEvents> {
     const c = this.config;
     let consecutive = 0;
     let stopped = false;
+    const dp = this.options.dataParallel;
+    let lastVerified = -1;
     while (this.step < c.steps) {
-      if (options.signal?.aborted) {
+      if (dp ? this.stopRequested : options.signal?.aborted) {
         stopped = true;
         break;
       }
-      const { finite, stats } = this.trainStep();
+      const { finite, stats } = await this.trainStep();
       // Let signal handlers (Ctrl-C → abort) and observers run between steps.
       await new Promise((r) => setImmediate(r));
       if (finite) {
         consecutive = 0;
+        if (dp && dp.verifyEvery > 0 && this.step % dp.verifyEvery === 0) {
+          dp.verify(this.step, weightsDigest(this.task.variables()));
+          lastVerified = this.step;
+        }
         if (this.step % c.statsEvery === 0 && stats) this.emitStats(stats);
         if (this.options.evaluate && c.evalEvery > 0 && this.step % c.evalEvery === 0)
           await this.runEval();
@@ -241,6 +324,8 @@ export class Trainer extends Emitter<TrainerEvents> {
     if (!stopped && this.options.evaluate && this.metrics.evals.at(-1)?.step !== this.step)
       await this.runEval();
     if (this.lastCheckpointStep !== this.step) await this.checkpoint();
+    if (dp && lastVerified !== this.step)
+      dp.verify(this.step, weightsDigest(this.task.variables()));
     return {
       step: this.step,
       position: this.position,
@@ -252,8 +337,9 @@ export class Trainer extends Emitter<TrainerEvents> {
     };
   }
 
-  private trainStep(): { finite: boolean; stats: TaskStats | null } {
+  private async trainStep(): Promise<{ finite: boolean; stats: TaskStats | null }> {
     const c = this.config;
+    const dp = this.options.dataParallel;
     const t0 = performance.now();
     const vars = this.task.variables();
     const byTfName = new Map(Object.entries(vars).map(([n, v]) => [v.name, n]));
@@ -268,7 +354,14 @@ export class Trainer extends Emitter<TrainerEvents> {
       // Layer statistics only for the micro-batch whose numbers the `stats` event will carry.
       const layerStats = a === A - 1 && (this.step + 1) % c.statsEvery === 0;
       const { value, grads } = tf.variableGrads(
-        () => this.task.loss(position, this.rng, (r) => reports.push(r), layerStats),
+        () =>
+          this.task.loss(
+            position,
+            // Replicas share the base stream (same draws everywhere) and fork their own from it.
+            dp ? this.rng.fork(`replica-${dp.rank}`) : this.rng,
+            (r) => reports.push(r),
+            layerStats,
+          ),
         list,
       );
       scalars.push(value);
@@ -290,11 +383,26 @@ export class Trainer extends Emitter<TrainerEvents> {
       tf.dispose(Object.values(sum));
       sum = scaled;
     }
-    const sq = squaredGlobalNorm(sum);
-    const numbers = tf.tidy(() =>
-      tf.stack([...scalars, ...reports.flatMap((r) => [r.nll, r.aux]), sq]).dataSync(),
-    );
-    tf.dispose([...scalars, ...reports.flatMap((r) => [r.nll, r.aux]), sq]);
+    const kept = [...scalars, ...reports.flatMap((r) => [r.nll, r.aux])];
+    let numbers: ArrayLike<number>;
+    if (dp) {
+      // One host read of the local numbers, then one all-reduce of gradients and numbers together.
+      const local = tf.tidy(() => tf.stack(kept).dataSync());
+      tf.dispose(kept);
+      const names = Object.keys(vars);
+      for (const n of names) sum[n] ??= tf.zerosLike(vars[n] as tf.Variable);
+      const packed = packGradients(sum, names, local);
+      const { mean, stop } = await dp.allReduce(packed, this.step + 1);
+      if (stop) this.stopRequested = true;
+      const reduced = unpackGradients(mean, sum, names);
+      tf.dispose(Object.values(sum));
+      sum = reduced.grads;
+      numbers = [...reduced.tail, reduced.squaredNorm];
+    } else {
+      const sq = squaredGlobalNorm(sum);
+      numbers = tf.tidy(() => tf.stack([...kept, sq]).dataSync());
+      tf.dispose([...kept, sq]);
+    }
     const at = (i: number) => numbers[i] as number;
     const mean = (from: number, step: number) => {
       let total = 0;
@@ -304,7 +412,7 @@ export class Trainer extends Emitter<TrainerEvents> {
     const loss = mean(0, 1);
     const nll = reports.length ? mean(A, 2) : 0;
     const aux = reports.length ? mean(A + 1, 2) : 0;
-    const items = reports.reduce((n, r) => n + r.items, 0);
+    const items = reports.reduce((n, r) => n + r.items, 0) * (dp?.size ?? 1);
     const norm = Math.sqrt(at(numbers.length - 1));
     const grads = clipToNorm(sum, norm, c.clip > 0 ? c.clip : Number.POSITIVE_INFINITY);
     tf.dispose(Object.values(sum));

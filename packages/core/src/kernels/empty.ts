@@ -37,6 +37,8 @@ export const emptyCpuConfig: tf.KernelConfig = {
  * reads it (wasm, cpu). `tf.zeros` builds the values in JS and copies them in: 10 ms for 5 MB here.
  */
 export function emptyTensor(shape: number[]): tf.Tensor {
+  // Before `registerMsmoeKernels` (a backend set without initBackend): zeros do the same job.
+  if (!tf.getKernel(EMPTY_KERNEL, tf.getBackend())) return tf.zeros(shape);
   return tf.engine().runKernel(EMPTY_KERNEL, {}, {
     shape,
     dtype: 'float32',

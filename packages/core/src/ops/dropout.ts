@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { emptyTensor } from '../kernels/empty.js';
 import type { Rng } from '../rng.js';
+import { hostView } from './cross-entropy.js';
 
 /**
  * Inverted dropout with a mask drawn from a seeded {@link Rng}: each element is kept with
@@ -22,7 +24,11 @@ export function dropout(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
  */
 export function dropoutMask(shape: number[], rate: number, rng: Rng): tf.Tensor {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
-  const mask = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  // On wasm/cpu the mask is drawn straight into the tensor's memory (no JS array, no copy).
+  const host = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+  const out = host ? emptyTensor(shape) : null;
+  const view = out ? hostView(out) : null;
+  const mask = view ?? new Float32Array(shape.reduce((a, b) => a * b, 1));
   rng.fillKeepMask(mask, rate, 1 / (1 - rate));
-  return tf.tensor(mask, shape, 'float32');
+  return out ?? tf.tensor(mask, shape, 'float32');
 }

@@ -317,3 +317,23 @@ describe('frost from the reference photographs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('MNIST-C sets', () => {
+  it('a limited set is a stratified sample (every digit) whose images equal the full set’s', async () => {
+    const { loadMnist, stratifiedIndices } = await import('@msmoe/datasets');
+    const { mnistCSet } = await import('./mnist-c.js');
+    const { test } = await loadMnist();
+    const limited = mnistCSet(test, 'brightness', { seed: 0, limit: 60 });
+    expect(limited.count).toBe(60);
+    expect(new Set(limited.labels).size).toBe(10);
+    // Each sampled image is corrupted with its own index's stream: equal to the full set's image.
+    const picked = stratifiedIndices(test.labels, 60, 0);
+    const full = mnistCSet(test, 'brightness', { seed: 0 });
+    for (const [k, i] of picked.entries()) {
+      expect(limited.labels[k]).toBe(test.labels[i]);
+      expect(limited.images.subarray(k * 784, (k + 1) * 784)).toEqual(
+        full.images.subarray(i * 784, (i + 1) * 784),
+      );
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // MNIST-C (Mu & Gilmer, 2019): the 15 corruptions of google-research/mnist-c on 28×28 gray digits,
 // one fixed severity each (spec §5). x in [0, 1]; outputs 0..255.
 import { Rng } from '@msmoe/core/rng';
-import type { ImageSet } from '@msmoe/datasets';
+import { type ImageSet, stratifiedIndices } from '@msmoe/datasets';
 import { CorruptionError, checkImage, type Image } from './image.js';
 import {
   boundaryIndex,
@@ -330,24 +330,32 @@ export function corruptMnistC(
   return { data: Float32Array.from(y, (v) => 255 * clip(v)), height: N, width: N, channels: 1 };
 }
 
-/** An MNIST-C test set: every image of `set` under one corruption (labels unchanged). */
+/**
+ * An MNIST-C test set: the images of `set` under one corruption (labels unchanged). With
+ * `limit`, a seeded class-stratified sample of that many images (every digit present), not the
+ * first ones (MNIST's test split is ordered by digit). Each image is corrupted with the stream of
+ * its index in `set`, so a sample's images equal the same images of the full corrupted set.
+ */
 export function mnistCSet(
   set: ImageSet,
   name: MnistCCorruption,
   options: { seed?: number; limit?: number } = {},
 ): ImageSet {
-  const count = math.min(set.count, options.limit ?? set.count);
+  const picked =
+    options.limit !== undefined && options.limit < set.count
+      ? stratifiedIndices(set.labels, options.limit, options.seed ?? 0)
+      : Array.from({ length: set.count }, (_, i) => i);
+  const count = picked.length;
   const images = new Float32Array(count * N * N);
-  for (let i = 0; i < count; i++) {
+  const labels = new Uint8Array(count);
+  for (const [k, i] of picked.entries()) {
     const out = corruptMnistC(
       { data: set.images.subarray(i * N * N, (i + 1) * N * N), height: N, width: N, channels: 1 },
       name,
-      {
-        seed: options.seed,
-        index: i,
-      },
+      { seed: options.seed, index: i },
     );
-    images.set(out.data, i * N * N);
+    images.set(out.data, k * N * N);
+    labels[k] = set.labels[i] as number;
   }
-  return { ...set, images, labels: set.labels.slice(0, count), count };
+  return { ...set, images, labels, count };
 }

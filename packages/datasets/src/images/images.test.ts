@@ -6,7 +6,7 @@ import { DatasetError, describe as describeCard } from '../card.js';
 import { decodeCifarBatch, loadCifar10 } from './cifar.js';
 import { decodeIdx, loadIdxDataset } from './idx.js';
 import { loadMnist } from './mnist.js';
-import { channelStats, imageAt, normalize, subset } from './types.js';
+import { channelStats, imageAt, normalize, stratifiedIndices, subset } from './types.js';
 
 function idx(type: number, shape: number[], values: number[]): Uint8Array {
   const head = new Uint8Array(4 + 4 * shape.length);
@@ -132,5 +132,32 @@ describe('image helpers', () => {
     expect(z[0]).toBeCloseTo(-100 / stats.std[0]!, 5);
     expect(Array.from(subset(set, [2, 0]).labels)).toEqual([2, 0]);
     expect(() => imageAt(set, 3)).toThrow(RangeError);
+  });
+});
+
+describe('stratified cuts of evaluation splits', () => {
+  it('MNIST test is ordered by digit; every stratified cut has every digit, in proportion', async () => {
+    const { test } = await loadMnist();
+    // The defect this guards against: the first 500 test digits are a few classes only.
+    expect(new Set(test.labels.slice(0, 500)).size).toBeLessThan(10);
+    for (const n of [10, 64, 500, 1000]) {
+      const idx = stratifiedIndices(test.labels, n, 0);
+      expect(idx).toHaveLength(n);
+      expect(new Set(idx).size).toBe(n);
+      const counts = new Map<number, number>();
+      for (const i of idx)
+        counts.set(test.labels[i] as number, (counts.get(test.labels[i] as number) ?? 0) + 1);
+      expect(counts.size).toBe(10);
+      for (let c = 0; c < 10; c++) {
+        const share = test.labels.filter((l) => l === c).length / test.count;
+        expect(Math.abs((counts.get(c) as number) - share * n)).toBeLessThanOrEqual(1);
+      }
+    }
+    // Seeded: the same seed the same cut, another seed another one; the whole split when n ≥ count.
+    expect(stratifiedIndices(test.labels, 100, 1)).toEqual(stratifiedIndices(test.labels, 100, 1));
+    expect(stratifiedIndices(test.labels, 100, 1)).not.toEqual(
+      stratifiedIndices(test.labels, 100, 2),
+    );
+    expect(new Set(stratifiedIndices(test.labels, test.count + 5, 0)).size).toBe(test.count);
   });
 });

@@ -78,3 +78,77 @@ export function normalize(set: ImageSet, stats: { mean: number[]; std: number[] 
   }
   return out;
 }
+
+/**
+ * A seeded, class-stratified sample of `n` indices of a labelled set (all of them when
+ * `n ≥ labels.length`): each class gets its share of `n` (largest remainders), its members drawn
+ * in a seeded random order; the result is interleaved by class and sorted by nothing else, so any
+ * prefix of it is itself close to stratified. Every class present in `labels` is present in the
+ * sample when `n` is at least the number of classes. Use it for every cut of an evaluation split
+ * (test splits are often ordered by class: the first 500 MNIST test digits are 0–3 only).
+ */
+export function stratifiedIndices(labels: ArrayLike<number>, n: number, seed = 0): number[] {
+  const total = labels.length;
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`stratifiedIndices: n must be a non-negative integer, got ${n}`);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < total; i++) {
+    const c = labels[i] as number;
+    const list = byClass.get(c);
+    if (list) list.push(i);
+    else byClass.set(c, [i]);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b);
+  const random = seededRandom(seed);
+  for (const c of classes) {
+    const list = byClass.get(c) as number[];
+    for (let i = list.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [list[i], list[j]] = [list[j] as number, list[i] as number];
+    }
+  }
+  const take = Math.min(n, total);
+  // Largest-remainder shares, at least one per class while n allows.
+  const shares = classes.map((c) => ((byClass.get(c) as number[]).length * take) / total);
+  const quota = shares.map((s) => Math.floor(s));
+  let left = take - quota.reduce((a, b) => a + b, 0);
+  const order = classes
+    .map((_, k) => k)
+    .sort(
+      (a, b) =>
+        (shares[b] as number) -
+          (quota[b] as number) -
+          ((shares[a] as number) - (quota[a] as number)) || a - b,
+    );
+  for (const k of order) {
+    if (left === 0) break;
+    quota[k] = (quota[k] as number) + 1;
+    left -= 1;
+  }
+  if (take >= classes.length)
+    for (let k = 0; k < classes.length; k++)
+      if (quota[k] === 0) {
+        const donor = quota.indexOf(Math.max(...quota));
+        quota[donor] = (quota[donor] as number) - 1;
+        quota[k] = 1;
+      }
+  // Interleave: one of each class in turn.
+  const out: number[] = [];
+  const rounds = Math.max(...quota, 0);
+  for (let r = 0; r < rounds; r++)
+    for (const [k, c] of classes.entries())
+      if (r < (quota[k] as number)) out.push((byClass.get(c) as number[])[r] as number);
+  return out;
+}
+
+/** mulberry32: a tiny seeded generator for sampling (this package has no dependencies). */
+function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
