@@ -9,7 +9,21 @@
 export { crc32c, maskedCrc32c } from './crc32c.js';
 export { groupByVariant, type ReportOptions, renderReport, type VariantRuns } from './report.js';
 export { findRuns, type MetricRecord, type RunData, RunWriter, readRun } from './run.js';
-export { mean, std, summarize, tQuantile, tTwoSidedP, welch } from './stats.js';
+export { type Stability, type StabilityOptions, stabilityMetrics } from './stability.js';
+export {
+  bootstrapMeanCi,
+  mean,
+  minimalDetectableEffect,
+  type PairedComparison,
+  pairedComparison,
+  pairedT,
+  signTest,
+  std,
+  summarize,
+  tQuantile,
+  tTwoSidedP,
+  welch,
+} from './stats.js';
 export { barChart, esc, fmt, type LineSeries, lineChart, PALETTE } from './svg.js';
 export {
   frameRecord,

@@ -97,3 +97,147 @@ export function welch(a: number[], b: number[]): { t: number; df: number; p: num
   const df = se2 ** 2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1));
   return { t, df, p: tTwoSidedP(t, df) };
 }
+
+/** The one-sided quantile q with P(T ≤ q) = p of Student's t (p ≥ 0.5). */
+function tUpper(p: number, df: number): number {
+  return tQuantile(2 * p - 1, df);
+}
+
+/** A paired t-test of `a − b` (same seeds): the mean difference, its 95% interval, t, df and p. */
+export function pairedT(
+  a: number[],
+  b: number[],
+): { meanDiff: number; ci95: [number, number]; t: number; df: number; p: number; n: number } {
+  if (a.length !== b.length)
+    throw new Error(`pairedT: ${a.length} and ${b.length} values are not pairs`);
+  const d = a.map((x, i) => x - (b[i] as number));
+  const n = d.length;
+  const m = mean(d);
+  const s = std(d);
+  if (n < 2) return { meanDiff: m, ci95: [m, m], t: Number.NaN, df: Number.NaN, p: Number.NaN, n };
+  const se = s / math.sqrt(n);
+  const half = tQuantile(0.95, n - 1) * se;
+  const t = se === 0 ? (m === 0 ? Number.NaN : math.sign(m) * Number.POSITIVE_INFINITY) : m / se;
+  return { meanDiff: m, ci95: [m - half, m + half], t, df: n - 1, p: tTwoSidedP(t, n - 1), n };
+}
+
+/** Exact two-sided sign test of paired differences (zeros dropped): positives, negatives and p. */
+export function signTest(diffs: number[]): { positive: number; negative: number; p: number } {
+  const positive = diffs.filter((d) => d > 0).length;
+  const negative = diffs.filter((d) => d < 0).length;
+  const n = positive + negative;
+  if (n === 0) return { positive, negative, p: 1 };
+  const k = math.min(positive, negative);
+  // P(X ≤ k) for X ~ Binomial(n, ½), doubled.
+  let term = 0.5 ** n;
+  let tail = term;
+  for (let i = 1; i <= k; i++) {
+    term = (term * (n - i + 1)) / i;
+    tail += term;
+  }
+  return { positive, negative, p: math.min(1, 2 * tail) };
+}
+
+/** A small seeded generator (mulberry32) for resampling: the same seed, the same interval. */
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Percentile bootstrap interval of the mean of `xs` (`resamples` resamples with replacement,
+ * seeded): `[lo, hi]` at `level` (default 95%).
+ */
+export function bootstrapMeanCi(
+  xs: number[],
+  options: { resamples?: number; level?: number; seed?: number } = {},
+): [number, number] {
+  const { resamples = 10000, level = 0.95, seed = 0 } = options;
+  const n = xs.length;
+  if (n === 0) return [Number.NaN, Number.NaN];
+  if (n === 1) return [xs[0] as number, xs[0] as number];
+  const random = mulberry32(seed);
+  const means = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += xs[math.floor(random() * n)] as number;
+    means[r] = s / n;
+  }
+  means.sort();
+  const q = (p: number) => {
+    // Linear interpolation between order statistics (numpy's default percentile).
+    const pos = p * (resamples - 1);
+    const lo = math.floor(pos);
+    const hi = math.min(resamples - 1, lo + 1);
+    return (means[lo] as number) + (pos - lo) * ((means[hi] as number) - (means[lo] as number));
+  };
+  return [q((1 - level) / 2), q(1 - (1 - level) / 2)];
+}
+
+/**
+ * The smallest true mean paired difference a two-sided paired t-test at `alpha` detects with
+ * probability `power`, for `n` pairs whose differences have standard deviation `sd`:
+ * `(t_{1−α/2, n−1} + t_{power, n−1}) · sd / √n`.
+ */
+export function minimalDetectableEffect(
+  sd: number,
+  n: number,
+  options: { alpha?: number; power?: number } = {},
+): number {
+  const { alpha = 0.05, power = 0.8 } = options;
+  if (n < 2) return Number.NaN;
+  return ((tUpper(1 - alpha / 2, n - 1) + tUpper(power, n - 1)) * sd) / math.sqrt(n);
+}
+
+/** A paired comparison of a variant against a baseline over the same seeds, in % of the baseline. */
+export interface PairedComparison {
+  /** Pairs (seeds where both runs have the metric). */
+  n: number;
+  /** Mean paired difference `variant − baseline`, in the metric's units. */
+  meanDiff: number;
+  /** Mean of the per-seed relative differences `(variant − baseline) / |baseline|`, in %. */
+  effectPct: number;
+  /** Bootstrap 95% interval of `effectPct`. */
+  ci: [number, number];
+  /** Paired t-test p (on the relative differences). */
+  p: number;
+  /** Sign test p and the counts of seeds where the variant was above / below. */
+  sign: { positive: number; negative: number; p: number };
+  /** Minimal detectable effect at power 0.8, α 0.05, in % (from the relative differences' sd). */
+  mdePct: number;
+}
+
+/**
+ * Compares paired values (index i: the same seed) of a variant against a baseline: the mean
+ * relative difference in %, its bootstrap 95% interval (seeded), paired t and sign tests, and the
+ * minimal detectable effect. Pairs with a non-finite value are left out.
+ */
+export function pairedComparison(
+  variant: number[],
+  baseline: number[],
+  options: { seed?: number; resamples?: number } = {},
+): PairedComparison {
+  const pairs = variant
+    .map((v, i) => [v, baseline[i] as number] as const)
+    .filter(([v, b]) => Number.isFinite(v) && Number.isFinite(b) && b !== 0);
+  const rel = pairs.map(([v, b]) => (100 * (v - b)) / math.abs(b));
+  const t = pairedT(
+    rel,
+    rel.map(() => 0),
+  );
+  return {
+    n: rel.length,
+    meanDiff: mean(pairs.map(([v, b]) => v - b)),
+    effectPct: t.meanDiff,
+    ci: bootstrapMeanCi(rel, options),
+    p: t.p,
+    sign: signTest(rel),
+    mdePct: minimalDetectableEffect(std(rel), rel.length),
+  };
+}
