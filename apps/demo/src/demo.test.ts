@@ -131,14 +131,36 @@ maybe('apps/demo in headless Chromium', () => {
     const s = e.reduce((a, b) => a + b, 0);
     const expected = e
       .map((x, i) => [vocab[i], (100 * x) / s] as const)
+      .filter(([w]) => w !== '<unk>')
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5);
+    // <unk> (every rare word at once) is left out of the top 5.
     expect(shown.map((x) => x[0])).toEqual(expected.map((x) => x[0]));
+    expect(shown.map((x) => x[0])).not.toContain('<unk>');
     shown.forEach((x, i) => {
       expect(x[1] as number).toBeCloseTo(expected[i]?.[1] as number, 1);
     });
     expect(await page.locator('.panel[data-model="smoe"] .heatmap td').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, 'demo-text.png'), fullPage: true });
+    // An out-of-vocabulary word is named; an empty prompt says so instead of failing silently.
+    await page.fill('#prompt', 'we must protect zyzzyvaquux');
+    await page.click('#predict');
+    await page.waitForFunction(() =>
+      document
+        .querySelector('.panel[data-model="smoe"] .note')
+        ?.textContent?.includes('zyzzyvaquux'),
+    );
+    await page.fill('#prompt', '   ');
+    await page.click('#predict');
+    await page.waitForFunction(() =>
+      document.querySelector('.panel[data-model="smoe"] .note')?.textContent?.includes('empty'),
+    );
+    expect(await page.locator('.panel[data-model="smoe"] .top5 li').count()).toBe(0);
+    await page.fill('#prompt', prompt);
+    await page.click('#predict');
+    await page.waitForFunction(
+      () => document.querySelectorAll('.panel[data-model="smoe"] .top5 li').length === 5,
+    );
   }, 120_000);
 
   it('image tab: moving the severity slider changes the predictions shown', async () => {

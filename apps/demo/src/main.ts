@@ -128,7 +128,21 @@ async function predictText(): Promise<void> {
     };
     const vocabulary = JSON.parse(lm.meta.vocabulary as string) as string[];
     const ids = tokenize(prompt, vocabulary);
-    if (!ids.length) continue;
+    const note = $('.note', panel);
+    if (!ids.length) {
+      // Say so, rather than keep the previous prediction on screen.
+      note.textContent = 'Type a few words: the prompt is empty.';
+      $('.top5', panel).innerHTML = '';
+      $('.heatmap', panel).innerHTML = '';
+      continue;
+    }
+    const unknown = prompt
+      .split(/\s+/)
+      .filter(Boolean)
+      .filter((w) => !vocabulary.includes(w));
+    note.textContent = unknown.length
+      ? `Not in this model's ${vocabulary.length}-word vocabulary (read as <unk>): ${unknown.slice(0, 8).join(', ')}${unknown.length > 8 ? ', …' : ''}`
+      : '';
     const feeds: Record<string, ort.Tensor> = {
       tokens: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
     };
@@ -143,7 +157,11 @@ async function predictText(): Promise<void> {
     const logits = out.logits?.data as Float32Array;
     const V = vocabulary.length;
     const last = logits.subarray((ids.length - 1) * V, ids.length * V);
-    $('.top5', panel).innerHTML = topK(softmax(last), 5)
+    // <unk> stands for every rare word at once: a language-model demo leaves it out of the top 5.
+    const probs = softmax(last);
+    const unkId = vocabulary.indexOf('<unk>');
+    if (unkId >= 0) probs[unkId] = -1;
+    $('.top5', panel).innerHTML = topK(probs, 5)
       .map(
         ([i, p]) =>
           `<li><span class="word">${escapeHtml(vocabulary[i] ?? '?')}</span> <span class="prob">${(100 * p).toFixed(2)}%</span></li>`,

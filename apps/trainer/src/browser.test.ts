@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -143,5 +144,121 @@ maybe('report and dashboard in headless Chromium', () => {
     } finally {
       child.kill('SIGINT');
     }
+  }, 60_000);
+});
+
+/** Starts `msmoe dashboard <dir> --port 0`; resolves with its URL and the process. */
+function startDashboard(dir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@msmoe/source', MAIN, 'dashboard', dir, '--port', '0'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout?.on('data', (d) => {
+      text += String(d);
+      const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
+      if (m) resolve({ url: m[1] as string, child });
+    });
+    child.on('exit', () => reject(new Error(`dashboard exited: ${text}`)));
+  });
+}
+
+function ask(
+  url: string,
+  options: { method?: string; host?: string } = {},
+): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: u.port,
+        path: u.pathname,
+        method: options.method ?? 'GET',
+        headers: { host: options.host ?? u.host },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => {
+          body += String(d);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('dashboard as a hostile or unlucky user finds it', () => {
+  let dir: string;
+  let outside: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'msmoe-dash-'));
+    outside = mkdtempSync(join(tmpdir(), 'msmoe-elsewhere-'));
+    await fakeStudy(dir);
+    await fakeStudy(outside);
+    // A link to runs elsewhere, a dangling link, a torn config.json, a torn eval.json, a null line.
+    symlinkSync(join(outside, 'SMoE-s0'), join(dir, 'linked-run'));
+    symlinkSync(join(outside, 'missing'), join(dir, 'dangling'));
+    writeFileSync(join(dir, 'SMoE-s1', 'config.json'), '{"variant": "SM');
+    writeFileSync(join(dir, 'MomentumSMoE-s1', 'eval.json'), '{"clean": ');
+    appendFileSync(join(dir, 'MomentumSMoE-s0', 'metrics.jsonl'), 'null\n');
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('lists only the runs inside its folder, shows the readable ones and names the broken ones', async () => {
+    expect(findRuns(dir).map((d) => d.slice(dir.length + 1))).toEqual([
+      'MomentumSMoE-s0',
+      'MomentumSMoE-s1',
+      'SMoE-s0',
+      'SMoE-s1',
+    ]);
+    const { url, child } = await startDashboard(dir);
+    try {
+      const page = await ask(url);
+      expect(page.status).toBe(200);
+      expect(page.body).toMatch(/Runs that cannot be read/);
+      expect(page.body).toContain('SMoE-s1');
+      expect(page.body).toContain('MomentumSMoE-s1');
+      expect(page.body).not.toContain(outside);
+      // GET/HEAD only; its own name only (DNS rebinding).
+      for (const method of ['POST', 'PUT', 'DELETE', 'TRACE'])
+        expect((await ask(url, { method })).status).toBe(405);
+      expect((await ask(url, { method: 'HEAD' })).status).toBe(200);
+      expect((await ask(url, { host: 'attacker.example' })).status).toBe(403);
+      expect((await ask(url, { host: `localhost:${new URL(url).port}` })).status).toBe(200);
+      // A port in use: one line, exit 2.
+      const busy = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--conditions=@msmoe/source',
+          MAIN,
+          'dashboard',
+          dir,
+          '--port',
+          new URL(url).port,
+        ],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+      expect(busy.status).toBe(2);
+      expect(busy.stderr.trim()).toMatch(/^msmoe: dashboard: port \d+ is in use/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    const range = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@msmoe/source', MAIN, 'dashboard', dir, '--port', '70000'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(range.status).toBe(2);
+    expect(range.stderr.trim()).toMatch(/--port 70000 is out of range/);
   }, 60_000);
 });

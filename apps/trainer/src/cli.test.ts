@@ -68,6 +68,24 @@ describe('msmoe CLI errors', () => {
       /^msmoe: config file \/no\/such\.yaml: cannot be read/,
     ],
     [
+      ['train', '--set', '__proto__.polluted=1'],
+      /^msmoe: .*"__proto__" is not a config field name/,
+    ],
+    [
+      ['train', '--set', 'constructor.prototype.x=1'],
+      /^msmoe: .*"constructor" is not a config field name/,
+    ],
+    [['compare', '--study', '../../x'], /^msmoe: --study: "\.\.\/\.\.\/x" is not a plain name/],
+    [['compare', '--stress-lr', 'fast'], /a positive learning rate or "off" \(got "fast"\)/],
+    [
+      ['train', '--task', 'mnist-c', '--set', 'model.overrides.numExperts=1'],
+      /^msmoe: router config: k: must be ≤ numExperts \(1\)/,
+    ],
+    [
+      ['compare', '--set', 'model.overrides.numExperts=1'],
+      /^msmoe: config: model\.overrides\.k: must be ≤ numExperts \(1\)/,
+    ],
+    [
       ['train', '--backend', 'gpu'],
       /argument 'gpu' is invalid\. Allowed choices are auto, wasm, cpu, tensorflow, tensorflow-gpu/,
     ],
@@ -83,6 +101,8 @@ describe('msmoe CLI errors', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(message);
       expect(readdirSync(out)).toEqual([]);
+      // Nothing reached Object.prototype.
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     },
     60_000,
   );
@@ -318,6 +338,10 @@ describe('run folders written before the rule registry', () => {
 describe('msmoe compare as a study', () => {
   const cmp = (out: string, extra: string[] = []) => [
     'compare',
+    '--task',
+    'sotu',
+    '--stress-lr',
+    'off',
     '--variants',
     'g,m',
     '--seeds',
@@ -357,7 +381,16 @@ describe('msmoe compare as a study', () => {
       finished.map((r) => [r, readFileSync(join(out, study(), r, 'metrics.jsonl'), 'utf8')]),
     );
     const again = msmoe(args);
-    expect(again.status).toBe(0);
+    if (again.status !== 0)
+      throw new Error(
+        `rerun exited ${again.status}: ${again.stderr}\n${readFileSync(
+          join(out, study(), 'study.log'),
+          'utf8',
+        )
+          .split('\n')
+          .filter((l) => l.includes('"error"'))
+          .join('\n')}\n${again.stdout.slice(-3000)}`,
+      );
     expect(again.stdout).toMatch(
       new RegExp(`${finished.length}/4 cells done, ${4 - finished.length} to run`),
     );
@@ -433,7 +466,7 @@ describe('msmoe compare as a study', () => {
 });
 
 describe('msmoe compare and report', () => {
-  it('2 variants × 2 seeds: the table, compare.json and a report with every chart', () => {
+  it('2 variants × 2 seeds + a stress arm on sotu-shift: verdicts, the paired table, summary.json, compare.json and a report with every chart', () => {
     const r = msmoe([
       'compare',
       '--variants',
@@ -442,6 +475,8 @@ describe('msmoe compare and report', () => {
       '2',
       '--steps',
       '12',
+      '--stress-lr',
+      '0.02',
       '--out',
       out,
       '--quiet',
@@ -449,9 +484,39 @@ describe('msmoe compare and report', () => {
       'eval.every=6',
     ]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/compare SMoE vs MomentumSMoE on sotu \(tiny\), 2 seeds × 12 steps/);
-    expect(r.stdout).toMatch(/clean perplexity.*SMoE.*baseline/);
+    // The default task of compare is the shift study.
+    expect(r.stdout).toMatch(
+      /compare SMoE vs MomentumSMoE on sotu-shift \(tiny\), 2 seeds × 12 steps; stress arm SMoE vs MomentumSMoE at lr 0\.02/,
+    );
+    expect(r.stdout).toMatch(/Verdicts \(paired by seed/);
+    for (const title of [
+      'Training stability',
+      'Clean quality',
+      'Robustness to attack',
+      'Robustness to shift',
+    ])
+      expect(r.stdout).toContain(title);
+    expect(r.stdout).toMatch(/default.*clean perplexity.*SMoE.*baseline/);
+    expect(r.stdout).toMatch(/stress.*stability lossOscillation.*MomentumSMoE/);
     expect(r.stdout).toMatch(/attacked − clean perplexity.*MomentumSMoE/);
+    expect(r.stdout).toMatch(/shift perplexity.*MomentumSMoE/);
+    const folder = join(/report: (.*)report\.html/.exec(r.stdout)?.[1] as string);
+    const summary = JSON.parse(readFileSync(join(folder, 'summary.json'), 'utf8'));
+    expect(summary.paired).toBe(true);
+    // One claim per claim × variant × arm, each with its numbers and a computed sentence.
+    expect(
+      summary.claims.map((c: { claim: string; arm: string }) => `${c.arm} ${c.claim}`).sort(),
+    ).toEqual(
+      ['attack', 'clean', 'shift', 'stability']
+        .flatMap((c) => [`default ${c}`, `stress ${c}`])
+        .sort(),
+    );
+    for (const c of summary.claims) {
+      expect(c).toMatchObject({ variant: 'MomentumSMoE', baseline: 'SMoE', n: 2 });
+      expect(c.ci).toHaveLength(2);
+      expect(typeof c.effectPct).toBe('number');
+      expect(r.stdout).toContain(c.verdict);
+    }
     const report = /report: (.*report\.html)/.exec(r.stdout)?.[1] as string;
     const html = readFileSync(report, 'utf8');
     expect(html.match(/<svg class="chart"/g)?.length).toBeGreaterThanOrEqual(7);
@@ -461,15 +526,26 @@ describe('msmoe compare and report', () => {
     expect(new Set(json.rows.map((x: { variant: string }) => x.variant))).toEqual(
       new Set(['SMoE', 'MomentumSMoE']),
     );
+    expect(html).toMatch(/<h2>Verdicts<\/h2>/);
     expect(
       readdirSync(study)
-        .filter((d) => d.endsWith('-s0') || d.endsWith('-s1'))
+        .filter((d) => /-s[01](-stress)?$/.test(d))
         .sort(),
-    ).toEqual(['MomentumSMoE-s0', 'MomentumSMoE-s1', 'SMoE-s0', 'SMoE-s1']);
+    ).toEqual([
+      'MomentumSMoE-s0',
+      'MomentumSMoE-s0-stress',
+      'MomentumSMoE-s1',
+      'MomentumSMoE-s1-stress',
+      'SMoE-s0',
+      'SMoE-s0-stress',
+      'SMoE-s1',
+      'SMoE-s1-stress',
+    ]);
+    expect(readRun(join(study, 'SMoE-s0-stress')).config).toMatchObject({ train: { lr: 0.02 } });
     // msmoe report over the study folder writes the same kind of page.
     const again = msmoe(['report', study, '--out', join(out, 'r.html')]);
     expect(again.status).toBe(0);
-    expect(again.stdout).toMatch(/report of 4 run\(s\)/);
+    expect(again.stdout).toMatch(/report of 8 run\(s\)/);
     expect(readFileSync(join(out, 'r.html'), 'utf8')).toMatch(/A\/B comparison/);
     // msmoe eval reloads model.safetensors and reproduces the run's own evaluation.
     const run = join(study, 'SMoE-s0');
@@ -495,6 +571,8 @@ describe('msmoe compare and report', () => {
       'compare',
       '--task',
       'mnist-c',
+      '--stress-lr',
+      'off',
       '--variants',
       'g,m',
       '--seeds',
@@ -599,13 +677,17 @@ describe('msmoe data and corrupt', () => {
     expect(msmoe(['data', 'describe', 'mnist']).stdout).toMatch(/licence:/);
     const bad = msmoe(['data', 'describe', 'imagenet']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/unknown dataset "imagenet"; allowed: sotu, wikitext-103, mnist/);
+    expect(bad.stderr).toMatch(
+      /unknown dataset "imagenet"; allowed: sotu, sotu-shift, wikitext-103, mnist/,
+    );
     const png = join(out, 'c.png');
     const c = msmoe(['corrupt', '--corruption', 'fog,rotate', '--out', png]);
     expect(c.status).toBe(0);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
-    const p = msmoe(['data', 'preview', 'mnist', '--count', '4', '--out', join(out, 'd.png')]);
+    const p = msmoe(['data', 'preview', 'mnist', '--count', '10', '--out', join(out, 'd.png')]);
     expect(p.status).toBe(0);
     expect(existsSync(join(out, 'd.png'))).toBe(true);
+    // One digit of each class (the test split starts with zeros: not the first ten images).
+    expect(p.stdout).toMatch(/10 mnist test images \(classes 0 1 2 3 4 5 6 7 8 9\)/);
   }, 120_000);
 });

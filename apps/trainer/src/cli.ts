@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { type BackendName, ConfigError, initBackend, Rng } from '@msmoe/core';
+import { type BackendName, ConfigError, initBackend, Rng, writeFileAtomic } from '@msmoe/core';
 import {
   CORRUPTIONS,
   type CorruptionName,
@@ -20,6 +20,8 @@ import {
   loadMnist,
   MNIST_CARD,
   SOTU_CARD,
+  SOTU_SHIFT_CARD,
+  stratifiedIndices,
   Vocabulary,
   WIKITEXT103_CARD,
 } from '@msmoe/datasets';
@@ -30,21 +32,23 @@ import {
   parseLmConfig,
   parseVitConfig,
 } from '@msmoe/models';
-import { findRuns, readRun, renderReport } from '@msmoe/tracking';
+import { esc, findRuns, readRun, readRuns, renderReport } from '@msmoe/tracking';
 import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { ruleSpellings } from '@msmoe/update-rules';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type CompareRow, tableHtml } from './analysis.js';
 import { err as errColors, out as outColors } from './colors.js';
 import {
   type CompareJob,
-  type CompareRow,
+  type ComparePlan,
   compare,
   compareWorker,
   defaultStudyName,
-  tableHtml,
+  planCells,
 } from './compare.js';
 import {
+  isImageTask,
   mergeRunConfigs,
   parseRuleFlag,
   parseRunConfig,
@@ -65,7 +69,7 @@ import {
   workerCount,
 } from './pool.js';
 import { createReporter } from './progress.js';
-import { buildModel, finalEvaluation, RunError, trainRun } from './run.js';
+import { buildModel, finalEvaluation, RunError, runStability, trainRun } from './run.js';
 import {
   checkSpaceAgainstConfig,
   PRUNERS,
@@ -99,6 +103,9 @@ const float = (name: string) => (v: string) => {
   return n;
 };
 
+/** Path segments that would reach an object's prototype instead of a config field. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** `--set a.b=value` pairs into a nested object (values parsed as JSON when they can be). */
 function sets(pairs: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -106,6 +113,12 @@ function sets(pairs: string[] = []): Record<string, unknown> {
     const eq = p.indexOf('=');
     if (eq < 1) throw new ConfigError(`--set ${p}: expected key=value (e.g. train.lr=0.001)`, p);
     const keys = p.slice(0, eq).split('.');
+    const bad = keys.find((k) => FORBIDDEN_KEYS.has(k) || k === '');
+    if (bad !== undefined)
+      throw new ConfigError(
+        `--set ${p.slice(0, eq)}: "${bad}" is not a config field name (empty, __proto__, constructor and prototype are refused)`,
+        p.slice(0, eq),
+      );
     let value: unknown = p.slice(eq + 1);
     try {
       value = JSON.parse(value as string);
@@ -184,6 +197,7 @@ function interrupts(): { signal: AbortSignal; dispose: () => void } {
 
 const CARDS = {
   sotu: SOTU_CARD,
+  'sotu-shift': SOTU_SHIFT_CARD,
   'wikitext-103': WIKITEXT103_CARD,
   mnist: MNIST_CARD,
   'fashion-mnist': FASHION_MNIST_CARD,
@@ -193,7 +207,10 @@ const CARDS = {
 function addRunFlags(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'run config, JSON or YAML (flags override it)')
-    .option('--task <task>', 'sotu | wikitext | mnist | mnist-c | fashion-mnist')
+    .option(
+      '--task <task>',
+      'sotu | sotu-shift | wikitext | mnist | mnist-c | fashion-mnist | fashion-mnist-c',
+    )
     .option(
       '--preset <name>',
       'model preset (LM: tiny, mini, small, …; ViT: mnist-tiny, cifar-tiny)',
@@ -213,6 +230,49 @@ function addRunFlags(cmd: Command): Command {
 }
 
 /** A study or run name used as a folder: letters, digits, `.`, `_` and `-` (no path tricks). */
+/**
+ * The default studies of `msmoe compare` (and `npm start`), chosen by power and time on 2 cores:
+ * see docs/results.md for the pilot that set them.
+ */
+const STUDY: Record<
+  'text' | 'image',
+  { variants: string; seeds: number; stressFactor: number | null }
+> = {
+  text: { variants: 'g,m,a,r', seeds: 5, stressFactor: 4 },
+  // SAM-V-MoE is SAM over the plain residual step, as in the paper's ImageNet-C table. No default
+  // stress arm: 4 variants × 3 seeds of 400 steps already fill the 15 minutes.
+  image: {
+    variants: 'g,m,r,{"rule":"sam","inner":{"rule":"residual"}}',
+    seeds: 3,
+    stressFactor: null,
+  },
+};
+
+/** A list of rules split on the commas outside JSON braces (`g,m,{"rule":"sam","rho":0.1}`). */
+export function splitRules(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let item = '';
+  for (const ch of list) {
+    if (ch === '{' || ch === '[') depth += 1;
+    if (ch === '}' || ch === ']') depth -= 1;
+    if (ch === ',' && depth === 0) {
+      out.push(item.trim());
+      item = '';
+    } else item += ch;
+  }
+  out.push(item.trim());
+  return out.filter((x) => x.length > 0);
+}
+
+function parseStressLr(v: string): number | 'off' {
+  if (v === 'off') return 'off';
+  const x = Number(v);
+  if (!Number.isFinite(x) || x <= 0)
+    throw new InvalidArgumentError(`a positive learning rate or "off" (got "${v}")`);
+  return x;
+}
+
 function plainName(name: string, flag: string): string {
   if (!/^[\w.-]+$/.test(name) || name === '.' || name === '..')
     throw new ConfigError(
@@ -361,9 +421,24 @@ export function buildProgram(): Command {
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'),
     )
+    .option(
+      '--blocks <n|all>',
+      'LM: blocks per split (default the run\'s eval.finalBlocks, 200 unless set; "all": the whole splits)',
+      (v: string) => {
+        if (v === 'all') return v;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError(`a positive integer or "all" (got "${v}")`);
+        return n;
+      },
+    )
+    .option('--quiet', 'no progress bar', false)
     .action(async (run: string, flags) => {
       const data = readRun(run);
-      const c = runConfigOf(data.config);
+      const read = runConfigOf(data.config);
+      const c = flags.blocks
+        ? { ...read, eval: { ...read.eval, finalBlocks: flags.blocks } }
+        : read;
       await chooseBackend(flags.backend, false);
       const taskData = await loadTaskData(c, join(run, '..', '.cache'));
       const model = buildModel(c, taskData);
@@ -371,7 +446,9 @@ export function buildProgram(): Command {
         const weights = join(run, 'model.safetensors');
         if (existsSync(weights)) await loadWeights(weights, model as MoELanguageModel);
         else {
-          const cp = await new CheckpointStore(join(run, 'checkpoints')).loadLatest();
+          const cp = await new CheckpointStore(join(run, 'checkpoints')).loadLatest((path, e) =>
+            console.error(`msmoe: skipped ${path}: ${e.message}`),
+          );
           if (!cp) throw new RunError(`${run}: no model.safetensors and no readable checkpoint`);
           const saved = Object.fromEntries(
             Object.entries(cp.model).map(([n, t]) => [model.currentWeightName(n), t]),
@@ -379,8 +456,13 @@ export function buildProgram(): Command {
           for (const [n, v] of Object.entries(model.variables())) v.assign(saved[n] as never);
           disposeCheckpoint(cp);
         }
-        const result = finalEvaluation(c, taskData, model);
-        writeFileSync(join(run, 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
+        const reporter = createReporter(flags.quiet);
+        const result = {
+          ...finalEvaluation(c, taskData, model, reporter),
+          stability: runStability(run),
+        };
+        reporter.stop();
+        await writeFileAtomic(join(run, 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
         console.log(JSON.stringify(result, null, 2));
       } finally {
         model.dispose();
@@ -396,10 +478,9 @@ export function buildProgram(): Command {
       )
       .option(
         '--variants <list>',
-        'rules to compare (letters, names or labels), first is the baseline',
-        'g,m,a,r',
+        `rules to compare (letters, names, labels or JSON), first is the baseline (default: ${STUDY.text.variants} for text, ${STUDY.image.variants} for images)`,
       )
-      .option('--seeds <n>', 'seeds per variant', int('--seeds'))
+      .option('--seeds <n>', 'seeds per variant (default 5 for text, 3 for images)', int('--seeds'))
       .option('--workers <n>', 'worker processes on this machine (auto: one per core)', 'auto')
       .option(
         '--storage <url>',
@@ -410,14 +491,28 @@ export function buildProgram(): Command {
         'study name, also the compare folder (default from the plan: the same command continues it)',
       )
       .option(
+        '--stress-lr <x|off>',
+        'a stress arm: the --stress-variants again at this learning rate, where SMoE training degrades (default: 4× the learning rate for text, off for images and with --quick)',
+        parseStressLr,
+      )
+      .option(
+        '--stress-variants <list>',
+        'rules of the stress arm, first is the baseline (default: the first two --variants)',
+      )
+      .option(
+        '--unpaired',
+        "Welch's unpaired test instead of the paired analysis (variants that differ in shape)",
+        false,
+      )
+      .option(
         '--quick',
         'a short study (fewer steps, 2 seeds) for a first look, ≤ 3 minutes on 2 cores',
         false,
       ),
   ).action(async (flags) => {
     const quick = flags.quick as boolean;
-    const task = (flags.task as string | undefined) ?? 'sotu';
-    const image = task !== 'sotu' && task !== 'wikitext';
+    const task = (flags.task as string | undefined) ?? 'sotu-shift';
+    const image = isImageTask(task as never);
     const defaults = quick
       ? image
         ? {
@@ -436,9 +531,9 @@ export function buildProgram(): Command {
         ? {
             task,
             batchSize: 64,
-            train: { steps: 600, lr: 2e-3, warmup: 50, schedule: 'cosine' },
-            eval: { every: 200, blocks: 4 },
-            data: { corruptedLimit: 1000 },
+            train: { steps: 400, lr: 2e-3, warmup: 40, schedule: 'cosine' },
+            eval: { every: 100, blocks: 2 },
+            data: { corruptedLimit: 500 },
           }
         : {
             task,
@@ -446,23 +541,37 @@ export function buildProgram(): Command {
             eval: { every: 50, blocks: 10, finalBlocks: 50 },
           };
     const base = configFrom(flags, defaults);
-    const variants = String(flags.variants)
-      .split(',')
-      .map((v) => parseRuleFlag(v.trim(), 'variants'));
+    const variants = splitRules(
+      (flags.variants as string | undefined) ?? (image ? STUDY.image : STUDY.text).variants,
+    ).map((v) => parseRuleFlag(v, 'variants'));
     const labelOf = (rule: (typeof variants)[number]) =>
       variantName({ ...base, variant: undefined, model: { ...base.model, rule } });
-    const seeds = Array.from({ length: flags.seeds ?? (quick ? 2 : 3) }, (_, i) => base.seed + i);
-    const plan = { base, variants, seeds };
+    const seeds = Array.from(
+      { length: flags.seeds ?? (quick ? 2 : image ? STUDY.image.seeds : STUDY.text.seeds) },
+      (_, i) => base.seed + i,
+    );
+    const factor = (image ? STUDY.image : STUDY.text).stressFactor;
+    const stressLr: number | 'off' =
+      flags.stressLr ?? (quick || factor === null ? 'off' : factor * base.train.lr);
+    const stressVariants = flags.stressVariants
+      ? splitRules(String(flags.stressVariants)).map((v) => parseRuleFlag(v, 'stress-variants'))
+      : variants.slice(0, 2);
+    const plan: ComparePlan = {
+      base,
+      variants,
+      seeds,
+      ...(stressLr === 'off' ? {} : { stress: { lr: stressLr, variants: stressVariants } }),
+    };
     const study = plainName(flags.study ?? defaultStudyName(plan), '--study');
     const out = join(flags.out, study);
     const workers = workerCount(flags.workers);
     const backend = await chooseBackend(flags.backend, flags.quiet);
     console.log(
-      `compare ${variants.map(labelOf).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps, ${workers} worker(s) → ${out}`,
+      `compare ${variants.map(labelOf).join(' vs ')} on ${base.task} (${base.model.preset}), ${seeds.length} seeds × ${base.train.steps} steps${plan.stress ? `; stress arm ${plan.stress.variants.map(labelOf).join(' vs ')} at lr ${plan.stress.lr}` : ''}, ${workers} worker(s) → ${out}`,
     );
     const stop = interrupts();
     try {
-      const cells = variants.length * seeds.length;
+      const cells = planCells(plan).length;
       const r = await compare({
         plan,
         out,
@@ -472,6 +581,7 @@ export function buildProgram(): Command {
         display: poolDisplay(workers, cells * base.train.steps, flags.quiet),
         signal: stop.signal,
         backend,
+        unpaired: flags.unpaired as boolean,
       });
       if (r.stopped) return done(EXIT.interrupted);
       console.log(`\nreport: ${resolve(r.report as string)}`);
@@ -595,7 +705,7 @@ export function buildProgram(): Command {
       };
       let bytes: Uint8Array;
       let what: string;
-      if (c.task === 'sotu' || c.task === 'wikitext') {
+      if (!isImageTask(c.task)) {
         const vocabPath = join(run, 'vocab.json');
         if (!existsSync(vocabPath)) throw new RunError(`export: ${run} has no vocab.json`);
         const vocab = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabPath, 'utf8')));
@@ -670,15 +780,33 @@ export function buildProgram(): Command {
     .option('--refresh <s>', 'seconds between refreshes', int('--refresh'), 5)
     .action(async (folder: string, flags) => {
       if (!existsSync(folder)) throw new RunError(`dashboard: ${folder} does not exist`);
+      if (flags.port < 0 || flags.port > 65535)
+        throw new RunError(`dashboard: --port ${flags.port} is out of range; allowed: 0–65535`);
+      let bound = flags.port as number;
       const server = createServer((req, res) => {
+        // A page to read, nothing else: GET/HEAD only, and only under this server's own name
+        // (a foreign Host header is a DNS-rebinding page reading the runs).
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end();
+          return;
+        }
+        const host = req.headers.host ?? '';
+        if (!['127.0.0.1', 'localhost'].some((h) => host === h || host === `${h}:${bound}`)) {
+          res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host');
+          return;
+        }
         if (req.url !== '/' && req.url !== '/index.html') {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
           return;
         }
         try {
-          const html = renderReport(findRuns(folder).map(readRun), {
+          const { runs, broken } = readRuns(findRuns(folder));
+          const html = renderReport(runs, {
             title: `msmoe dashboard: ${folder}`,
             refreshSeconds: flags.refresh,
+            topHtml: broken.length
+              ? `<h2>Runs that cannot be read</h2><ul>${broken.map((b) => `<li><code>${esc(b.dir)}</code>: ${esc(b.error)}</li>`).join('')}</ul>`
+              : undefined,
           });
           res
             .writeHead(200, {
@@ -687,12 +815,25 @@ export function buildProgram(): Command {
             })
             .end(html);
         } catch (err) {
-          res.writeHead(500, { 'content-type': 'text/plain' }).end(String((err as Error).message));
+          console.error(`dashboard: ${(err as Error).message}`);
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('the report could not be built');
         }
       });
-      await new Promise<void>((r) => server.listen(flags.port, '127.0.0.1', r));
+      await new Promise<void>((r, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            new RunError(
+              err.code === 'EADDRINUSE'
+                ? `dashboard: port ${flags.port} is in use; choose another --port (0: any free port)`
+                : `dashboard: cannot listen on 127.0.0.1:${flags.port}: ${err.message}`,
+            ),
+          ),
+        );
+        server.listen(flags.port, '127.0.0.1', r);
+      });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : flags.port;
+      bound = port;
       console.log(`dashboard: http://127.0.0.1:${port}/ (Ctrl-C to stop)`);
       await new Promise<void>((r) => {
         const close = () => server.close(() => r());
@@ -737,14 +878,21 @@ export function buildProgram(): Command {
       const ds = name === 'mnist' ? await loadMnist() : await loadIdxDataset(flags.folder);
       const set = ds.test;
       const size = set.height * set.width * set.channels;
-      const imgs = Array.from({ length: Math.min(flags.count, set.count) }, (_, i) => ({
+      // A seeded class-stratified sample (the test split is ordered by class: the first images
+      // would all be zeros), in class order.
+      const picked = stratifiedIndices(set.labels, Math.min(flags.count, set.count), 0).sort(
+        (a, b) => (set.labels[a] as number) - (set.labels[b] as number) || a - b,
+      );
+      const imgs = picked.map((i) => ({
         data: set.images.slice(i * size, (i + 1) * size),
         height: set.height,
         width: set.width,
         channels: set.channels,
       }));
       writeFileSync(flags.out, encodePng(tileImages([imgs], { scale: 2 })));
-      console.log(`${imgs.length} ${name} test images: ${resolve(flags.out)}`);
+      console.log(
+        `${imgs.length} ${name} test images (classes ${picked.map((i) => set.labels[i]).join(' ')}): ${resolve(flags.out)}`,
+      );
       return done(EXIT.ok);
     });
 

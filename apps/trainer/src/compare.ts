@@ -1,133 +1,39 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@msmoe/core';
-import { esc, fmt, readRun, renderReport, summarize, welch } from '@msmoe/tracking';
+import { readRun, renderReport } from '@msmoe/tracking';
 import { type FrozenTrial, intDistribution, openStorage, type Storage, Study } from '@msmoe/tuner';
 import type { RuleConfig } from '@msmoe/update-rules';
-import Table from 'cli-table3';
+import {
+  abRows,
+  addMce,
+  type Claim,
+  type CompareRow,
+  claimsOf,
+  formatTable,
+  formatVerdicts,
+  runMetrics,
+  tableHtml,
+  type VariantMetrics,
+  verdictsHtml,
+} from './analysis.js';
 import { isImageTask, type RunConfig, runName, variantName } from './config.js';
 import { loadTaskData } from './data.js';
 import { type PoolDisplay, runPool } from './pool.js';
 import type { Reporter } from './progress.js';
 import { RunError, type RunResult, trainRun } from './run.js';
 
-/** One row of the A/B table: a metric of a variant over seeds, and its difference from the baseline. */
-export interface CompareRow {
-  variant: string;
-  metric: string;
-  values: number[];
-  mean: number;
-  std: number;
-  ci95: [number, number];
-  /** Welch's p-value against the baseline (first variant); null for the baseline itself. */
-  p: number | null;
-  significant: boolean;
-}
-
 /** The result of {@link compare}. */
 export interface CompareResult {
   out: string;
   stopped: boolean;
   rows: CompareRow[];
+  /** The verdicts (one per claim × variant × arm). */
+  claims: Claim[];
   report: string | null;
   runs: RunResult[];
-}
-
-/** Numbers per metric of one run's eval.json (flattened: `clean perplexity`, `attacked − clean perplexity`, …). */
-export function runMetrics(e: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
-  const clean = (e.clean ?? {}) as Record<string, number>;
-  const attacked = (e.attacked ?? {}) as Record<string, number>;
-  for (const [k, v] of Object.entries(clean)) out[`clean ${k}`] = v;
-  for (const [k, v] of Object.entries(attacked)) out[`attacked ${k}`] = v;
-  for (const k of Object.keys(clean))
-    if (k in attacked)
-      out[`attacked − clean ${k}`] = (attacked[k] as number) - (clean[k] as number);
-  for (const [k, v] of Object.entries((e.corruptions ?? {}) as Record<string, number>))
-    out[`accuracy ${k}`] = v;
-  return out;
-}
-
-/** Builds the A/B rows: mean ± std, 95% interval, Welch's test against the first variant. */
-export function abRows(
-  perVariant: { variant: string; metrics: Record<string, number>[] }[],
-): CompareRow[] {
-  const rows: CompareRow[] = [];
-  const base = perVariant[0];
-  if (!base) return rows;
-  const names = Object.keys(base.metrics[0] ?? {});
-  for (const metric of names)
-    for (const [i, v] of perVariant.entries()) {
-      const values = v.metrics
-        .map((m) => m[metric])
-        .filter((x): x is number => typeof x === 'number');
-      const s = summarize(values);
-      const baseValues = base.metrics.map((m) => m[metric] as number);
-      const p = i === 0 ? null : welch(values, baseValues).p;
-      rows.push({
-        variant: v.variant,
-        metric,
-        values,
-        mean: s.mean,
-        std: s.std,
-        ci95: s.ci95,
-        p,
-        significant: p !== null && Number.isFinite(p) && p < 0.05,
-      });
-    }
-  return rows;
-}
-
-/** mCE per run against the baseline variant's mean corruption errors (MNIST-C: one severity per corruption). */
-function addMce(perVariant: { variant: string; metrics: Record<string, number>[] }[]): void {
-  const base = perVariant[0];
-  if (!base) return;
-  const corruptions = Object.keys(base.metrics[0] ?? {}).filter((k) => k.startsWith('accuracy '));
-  if (!corruptions.length) return;
-  const baseErr = Object.fromEntries(
-    corruptions.map((c) => [
-      c,
-      base.metrics.reduce((s, m) => s + (1 - (m[c] as number)), 0) / base.metrics.length,
-    ]),
-  );
-  for (const v of perVariant)
-    for (const m of v.metrics)
-      m.mCE =
-        corruptions.reduce(
-          (s, c) => s + (1 - (m[c] as number)) / Math.max(1e-9, baseErr[c] as number),
-          0,
-        ) / corruptions.length;
-}
-
-/** The A/B table as text. */
-export function formatTable(rows: CompareRow[]): string {
-  const t = new Table({
-    head: ['metric', 'variant', 'mean ± std', '95% interval', 'n', 'p vs baseline', 'significant'],
-    style: { head: [], border: [] },
-  });
-  for (const r of rows)
-    t.push([
-      r.metric,
-      r.variant,
-      `${fmt(r.mean)} ± ${fmt(r.std)}`,
-      `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`,
-      String(r.values.length),
-      r.p === null ? 'baseline' : Number.isFinite(r.p) ? r.p.toFixed(4) : 'n/a',
-      r.p === null ? '' : r.significant ? 'yes (p < 0.05)' : 'no',
-    ]);
-  return t.toString();
-}
-
-/** The A/B table as HTML (for report.html). */
-export function tableHtml(rows: CompareRow[]): string {
-  return `<h2>A/B comparison (Welch's t-test against the first variant)</h2><table><thead><tr><th>metric</th><th>variant</th><th>mean ± std</th><th>95% interval</th><th>n</th><th>p</th><th>significant</th></tr></thead><tbody>${rows
-    .map(
-      (r) =>
-        `<tr><td>${esc(r.metric)}</td><td>${esc(r.variant)}</td><td>${fmt(r.mean)} ± ${fmt(r.std)}</td><td>[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]</td><td>${r.values.length}</td><td>${r.p === null ? 'baseline' : Number.isFinite(r.p) ? r.p.toFixed(4) : 'n/a'}</td><td>${r.p === null ? '' : r.significant ? '<b>yes</b>' : 'no'}</td></tr>`,
-    )
-    .join('')}</tbody></table>`;
 }
 
 /** What a compare trains: the base config, the rules (the first the baseline) and the seeds. */
@@ -135,11 +41,19 @@ export interface ComparePlan {
   base: RunConfig;
   variants: RuleConfig[];
   seeds: number[];
+  /**
+   * A stress arm: the same comparison (of `variants`, the first the baseline) at a learning rate
+   * where the baseline's training oscillates; its run folders end in `-stress`.
+   */
+  stress?: { lr: number; variants: RuleConfig[] };
 }
 
-/** One cell of a compare: a (variant, seed) run. */
+/** One cell of a compare: a (variant, seed) run of an arm. */
 export interface CompareCell {
   index: number;
+  /** `default` or `stress`. */
+  arm: string;
+  /** The rule's label (the same in both arms). */
   variant: string;
   seed: number;
   /** Run folder name (`<variant>-s<seed>`). */
@@ -147,29 +61,47 @@ export interface CompareCell {
   config: RunConfig;
 }
 
-/** The cells of a plan, variant-major (every seed of the baseline first). */
+/** The cells of a plan, arm-major then variant-major (every seed of the baseline first). */
 export function planCells(plan: ComparePlan): CompareCell[] {
   const { base } = plan;
-  return plan.variants.flatMap((rule, v) => {
-    const variant = variantName({ task: base.task, model: { ...base.model, rule } });
-    return plan.seeds.map((seed, s) => {
-      const config: RunConfig = {
-        ...base,
-        name: undefined,
-        variant,
-        seed,
-        model: { ...base.model, rule },
-      };
-      return { index: v * plan.seeds.length + s, variant, seed, name: runName(config), config };
-    });
-  });
+  const arms: { arm: string; rules: RuleConfig[]; lr: number }[] = [
+    { arm: 'default', rules: plan.variants, lr: base.train.lr },
+    ...(plan.stress ? [{ arm: 'stress', rules: plan.stress.variants, lr: plan.stress.lr }] : []),
+  ];
+  const cells: CompareCell[] = [];
+  for (const { arm, rules, lr } of arms)
+    for (const rule of rules) {
+      const variant = variantName({ task: base.task, model: { ...base.model, rule } });
+      for (const seed of plan.seeds) {
+        const stress = arm === 'stress';
+        const config: RunConfig = {
+          ...base,
+          name: undefined,
+          // Stress runs are their own group in reports: the label says the learning rate.
+          variant: stress ? `${variant} @ lr ${lr}` : variant,
+          seed,
+          model: { ...base.model, rule },
+          train: { ...base.train, lr },
+        };
+        const name = `${runName({ ...config, variant })}${stress ? '-stress' : ''}`;
+        cells.push({ index: cells.length, arm, variant, seed, name, config });
+      }
+    }
+  return cells;
 }
 
 /** A short fingerprint of a plan: processes sharing a study must run the same one. */
 export function planKey(plan: ComparePlan): string {
   const { name: _n, variant: _v, ...base } = plan.base;
   return createHash('sha256')
-    .update(JSON.stringify({ base, variants: plan.variants, seeds: plan.seeds }))
+    .update(
+      JSON.stringify({
+        base,
+        variants: plan.variants,
+        seeds: plan.seeds,
+        ...(plan.stress ? { stress: plan.stress } : {}),
+      }),
+    )
     .digest('hex')
     .slice(0, 12);
 }
@@ -191,8 +123,12 @@ async function releaseDead(storage: Storage, studyId: number): Promise<void> {
     let alive = true;
     try {
       process.kill(Number(pid), 0);
-    } catch {
-      alive = false;
+      // A killed worker whose parent died too is a zombie until init reaps it: dead already.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/^\d+ \(.*\) Z/.test(stat)) alive = false;
+    } catch (err) {
+      // ENOENT of /proc (not Linux, or gone): decided by kill alone.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') alive = false;
     }
     if (!alive) {
       await storage.setUserAttr(t.trialId, 'error', `worker ${t.userAttrs.worker} died`);
@@ -239,6 +175,8 @@ export interface CompareOptions {
   display: PoolDisplay;
   signal?: AbortSignal;
   backend?: string;
+  /** Welch's unpaired test instead of the paired analysis (variants that differ in shape). */
+  unpaired?: boolean;
 }
 
 /**
@@ -270,44 +208,61 @@ export async function compare(options: CompareOptions): Promise<CompareResult> {
       loadIfExists: true,
     });
     const studyId = study.info.studyId;
-    await releaseDead(storage, studyId);
-    const status = cellStatus(await study.trials(), cells);
     const distributions = { cell: intDistribution('cell', 0, cells.length - 1) };
-    for (const c of status.open)
-      await storage.createTrial(
-        studyId,
-        {
-          state: 'WAITING',
-          params: { cell: c.index },
-          distributions,
-          userAttrs: { plan: key, cell: c.name },
-        },
-        workerId(),
-      );
-    // Cells nobody runs yet (just enqueued, or waiting from another process) are ours to claim.
-    const todo = status.open.length + status.waiting;
-    display.log(
-      `study ${studyName} (${storageUrl}): ${status.complete.size}/${cells.length} cells done, ${todo} to run${status.running ? `, ${status.running} running elsewhere` : ''}`,
-    );
-    const workers = Math.min(options.workers, Math.max(1, todo));
-    if (todo > 0) {
-      const job: CompareJob = {
-        kind: 'compare',
-        plan,
-        out,
-        storage: storageUrl,
-        studyName,
-        backend: options.backend,
-      };
-      await runPool(workers, () => job, display, options.signal);
-    }
-    if (options.signal?.aborted) return { out, stopped: true, rows: [], report: null, runs: [] };
-    // Cells claimed by other processes (or machines): wait for them.
-    let final = cellStatus(await study.trials(), cells);
-    while (final.complete.size < cells.length && final.running > 0 && !options.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, 2000));
+    const job: CompareJob = {
+      kind: 'compare',
+      plan,
+      out,
+      storage: storageUrl,
+      studyName,
+      backend: options.backend,
+    };
+    let final = cellStatus([], cells);
+    // Rounds: enqueue the cells nobody holds, run them, wait for other processes' cells; a cell
+    // whose worker died (noticed late: a killed pool's workers linger as zombies for a moment) is
+    // enqueued again in the next round. Two rounds without progress end the compare.
+    for (let round = 0, stalled = 0; ; round++) {
       await releaseDead(storage, studyId);
+      const status = cellStatus(await study.trials(), cells);
+      for (const c of status.open)
+        await storage.createTrial(
+          studyId,
+          {
+            state: 'WAITING',
+            params: { cell: c.index },
+            distributions,
+            userAttrs: { plan: key, cell: c.name },
+          },
+          workerId(),
+        );
+      // Cells nobody runs yet (just enqueued, or waiting from another process) are ours to claim.
+      const todo = status.open.length + status.waiting;
+      if (round === 0)
+        display.log(
+          `study ${studyName} (${storageUrl}): ${status.complete.size}/${cells.length} cells done, ${todo} to run${status.running ? `, ${status.running} running elsewhere` : ''}`,
+        );
+      else if (todo > 0) display.log(`running ${todo} cell(s) again (their worker died)`);
+      if (todo > 0)
+        await runPool(
+          Math.min(options.workers, Math.max(1, todo)),
+          () => job,
+          display,
+          options.signal,
+        );
+      if (options.signal?.aborted)
+        return { out, stopped: true, rows: [], claims: [], report: null, runs: [] };
+      // Cells claimed by other processes (or machines): wait for them.
       final = cellStatus(await study.trials(), cells);
+      while (final.complete.size < cells.length && final.running > 0 && !options.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, 2000));
+        await releaseDead(storage, studyId);
+        final = cellStatus(await study.trials(), cells);
+      }
+      if (options.signal?.aborted)
+        return { out, stopped: true, rows: [], claims: [], report: null, runs: [] };
+      if (final.complete.size === cells.length) break;
+      stalled = final.complete.size > status.complete.size ? 0 : stalled + 1;
+      if (stalled >= 2) break;
     }
     if (final.complete.size < cells.length) {
       const failed = cells.filter((c) => !final.complete.has(c.index)).map((c) => c.name);
@@ -315,33 +270,42 @@ export async function compare(options: CompareOptions): Promise<CompareResult> {
         `compare: ${failed.length} cell(s) did not finish (${failed.join(', ')}); rerun the same command to run them again`,
       );
     }
-    return await writeResults(plan, cells, final.complete, out, studyName);
+    return await writeResults(plan, cells, final.complete, out, studyName, !options.unpaired);
   } finally {
     display.close();
     await storage.close();
   }
 }
 
-/** Table, compare.json and report.html from the cells' trials (eval.json in each trial). */
+/**
+ * Verdicts, table, compare.json, summary.json and report.html from the cells' trials (each
+ * trial holds its run's eval.json, so a study shared by several machines has every number here).
+ */
 async function writeResults(
   plan: ComparePlan,
   cells: CompareCell[],
   complete: Map<number, FrozenTrial>,
   out: string,
   studyName: string,
+  paired: boolean,
 ): Promise<CompareResult> {
-  const perVariant: { variant: string; metrics: Record<string, number>[] }[] = [];
-  for (const c of cells) {
-    const evalJson = (complete.get(c.index)?.userAttrs.eval ?? {}) as Record<string, unknown>;
-    let v = perVariant.find((p) => p.variant === c.variant);
-    if (!v) {
-      v = { variant: c.variant, metrics: [] };
-      perVariant.push(v);
+  const rows: CompareRow[] = [];
+  for (const arm of [...new Set(cells.map((c) => c.arm))]) {
+    const perVariant: VariantMetrics[] = [];
+    for (const c of cells.filter((x) => x.arm === arm)) {
+      const evalJson = (complete.get(c.index)?.userAttrs.eval ?? {}) as Record<string, unknown>;
+      let v = perVariant.find((p) => p.variant === c.variant);
+      if (!v) {
+        v = { variant: c.variant, metrics: [] };
+        perVariant.push(v);
+      }
+      v.metrics.push(runMetrics(evalJson));
     }
-    v.metrics.push(runMetrics(evalJson));
+    addMce(perVariant);
+    rows.push(...abRows(perVariant, arm, paired));
   }
-  addMce(perVariant);
-  const rows = abRows(perVariant);
+  const claims = paired ? claimsOf(rows, plan.base.task) : [];
+  if (claims.length) console.log(`\n${formatVerdicts(claims)}`);
   console.log(`\n${formatTable(rows)}`);
   // Run folders on this machine (or a shared path) go into the report.
   const dirs = cells
@@ -352,17 +316,34 @@ async function writeResults(
     report,
     renderReport(dirs.map(readRun), {
       title: `msmoe compare: ${[...new Set(cells.map((c) => c.variant))].join(' vs ')}`,
+      topHtml: verdictsHtml(claims),
       extraHtml: tableHtml(rows),
     }),
   );
   await writeFileAtomic(
     join(out, 'compare.json'),
-    `${JSON.stringify({ study: studyName, variants: plan.variants, seeds: plan.seeds, rows }, null, 2)}\n`,
+    `${JSON.stringify({ study: studyName, variants: plan.variants, seeds: plan.seeds, stress: plan.stress ?? null, rows }, null, 2)}\n`,
+  );
+  await writeFileAtomic(
+    join(out, 'summary.json'),
+    `${JSON.stringify(
+      {
+        paired,
+        task: plan.base.task,
+        preset: plan.base.model.preset,
+        steps: plan.base.train.steps,
+        seeds: plan.seeds.length,
+        claims: claims.map(({ verdict, ...c }) => ({ ...c, verdict })),
+      },
+      null,
+      2,
+    )}\n`,
   );
   return {
     out,
     stopped: false,
     rows,
+    claims,
     report,
     runs: cells.map((c) => ({
       dir: join(out, c.name),
@@ -451,7 +432,9 @@ export async function compareWorker(
         const value = isImageTask(cell.config.task) ? clean.accuracy : clean['valid perplexity'];
         await storage.setUserAttr(trial.trialId, 'eval', r.eval);
         await storage.setUserAttr(trial.trialId, 'run', r.dir);
-        await study.tell(trial.number, Number(value));
+        // A diverged run is a finished cell with no objective (counted as diverged in the table).
+        if (r.eval?.diverged) await storage.setState(trial.trialId, 'COMPLETE', null);
+        else await study.tell(trial.number, Number(value));
       } catch (err) {
         await fail(`${(err as Error).name}: ${(err as Error).message}`);
         throw err;

@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@msmoe/core';
 import { parseSpace } from '@msmoe/tuner';
-import { abRows, runMetrics } from './compare.js';
+import { abRows, claimsOf, runMetrics } from './analysis.js';
+import { splitRules } from './cli.js';
 import {
   merge,
   mergeRunConfigs,
@@ -58,6 +59,22 @@ describe('run config', () => {
     expect(() => parseRunConfig({ task: 'mnist', model: { preset: 'tiny' } })).toThrow(
       /model\.preset: unknown preset for task mnist; allowed: mnist-tiny, cifar-tiny/,
     );
+  });
+
+  it('splits a --variants list on the commas outside JSON', () => {
+    expect(
+      splitRules('g, m,{"rule":"sam","inner":{"rule":"residual"}},{"rule":"heavy-ball","mu":0.9}'),
+    ).toEqual([
+      'g',
+      'm',
+      '{"rule":"sam","inner":{"rule":"residual"}}',
+      '{"rule":"heavy-ball","mu":0.9}',
+    ]);
+    expect(
+      splitRules('g,m,r,{"rule":"sam","inner":{"rule":"residual"}}').map((r) =>
+        variantName(parseRunConfig({ task: 'mnist-c', model: { rule: parseRuleFlag(r) } })),
+      ),
+    ).toEqual(['V-MoE', 'MomentumV-MoE', 'Robust MomentumV-MoE', 'SAM-V-MoE']);
   });
 
   it('parses rule names and merges config layers (later wins, deep)', () => {
@@ -143,20 +160,79 @@ describe('one rule field', () => {
   });
 });
 
+describe('claims and verdicts', () => {
+  const study = (effect: number, noise: number[]) => [
+    {
+      variant: 'SMoE',
+      metrics: [200, 210, 190, 205, 195, 215].map((p) => ({ 'clean perplexity': p })),
+    },
+    {
+      variant: 'MomentumSMoE',
+      metrics: [200, 210, 190, 205, 195, 215].map((p, i) => ({
+        'clean perplexity': p * (1 + effect + (noise[i] as number)),
+      })),
+    },
+  ];
+  it('a clear improvement is a detected, better claim with its interval in the sentence', () => {
+    const rows = abRows(study(-0.03, [0.001, -0.002, 0.002, -0.001, 0, 0.001]));
+    const [c] = claimsOf(rows, 'sotu');
+    expect(c?.claim).toBe('clean');
+    expect(c?.detected).toBe(true);
+    expect(c?.better).toBe(true);
+    expect(c?.effectPct).toBeCloseTo(-2.98, 1);
+    expect(c?.verdict).toMatch(
+      /^MomentumSMoE lowered clean test perplexity by 3\.0% \[−3\.\d, −2\.\d\] against SMoE \(6 paired seeds, p < 0\.001\): better\.$/,
+    );
+  });
+  it('noise only: no difference detectable above the minimal detectable effect', () => {
+    const rows = abRows(study(0, [0.01, -0.012, 0.008, -0.009, 0.011, -0.01]));
+    const [c] = claimsOf(rows, 'sotu');
+    expect(c?.detected).toBe(false);
+    expect(c?.better).toBeNull();
+    expect(c?.verdict).toMatch(
+      /^MomentumSMoE vs SMoE: no difference in clean test perplexity detectable above \d+\.\d% \(6 paired seeds; measured/,
+    );
+  });
+});
+
 describe('A/B rows', () => {
   it('flattens eval.json with the attacked − clean gap and tests against the baseline', () => {
-    expect(runMetrics({ clean: { perplexity: 100 }, attacked: { perplexity: 130 } })).toEqual({
+    expect(
+      runMetrics({
+        clean: { perplexity: 100 },
+        attacked: { perplexity: 130 },
+        shift: { perplexity: 150 },
+        stability: { lossOscillation: 0.2 },
+      }),
+    ).toEqual({
       'clean perplexity': 100,
       'attacked perplexity': 130,
       'attacked − clean perplexity': 30,
+      'shift perplexity': 150,
+      'stability lossOscillation': 0.2,
+      diverged: 0,
     });
-    const rows = abRows([
+    // A diverged run keeps its spike count and nothing else.
+    expect(runMetrics({ diverged: true, stability: { spikes: 4, lossOscillation: 1 } })).toEqual({
+      diverged: 1,
+      'stability spikes': 4,
+      'stability lossOscillation': Number.NaN,
+    });
+    const data = [
       { variant: 'SMoE', metrics: [100, 101, 102].map((p) => ({ ppl: p })) },
       { variant: 'MomentumSMoE', metrics: [90, 91, 92].map((p) => ({ ppl: p })) },
-    ]);
-    expect(rows.map((r) => [r.variant, r.mean, r.p === null, r.significant])).toEqual([
+    ];
+    // Welch (unpaired): 101 vs 91 over 3 seeds each.
+    expect(
+      abRows(data, 'default', false).map((r) => [r.variant, r.mean, r.p === null, r.significant]),
+    ).toEqual([
       ['SMoE', 101, true, false],
       ['MomentumSMoE', 91, false, true],
     ]);
+    // Paired: each seed ~9.9% lower; with identical relative differences the interval is a point.
+    const paired = abRows(data, 'default', true)[1]?.paired;
+    expect(paired?.n).toBe(3);
+    expect(paired?.effectPct).toBeCloseTo((-10 / 100 - 10 / 101 - 10 / 102) * (100 / 3), 9);
+    expect(paired?.sign).toEqual({ positive: 0, negative: 3, p: 0.25 });
   });
 });

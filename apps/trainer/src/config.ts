@@ -14,16 +14,27 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** What a run learns: an LM corpus or an image set. */
-export type TaskName = 'sotu' | 'wikitext' | 'mnist' | 'mnist-c' | 'fashion-mnist';
+export type TaskName =
+  | 'sotu'
+  | 'sotu-shift'
+  | 'wikitext'
+  | 'mnist'
+  | 'mnist-c'
+  | 'fashion-mnist'
+  | 'fashion-mnist-c';
 const taskSchema: z.ZodType<TaskName> = z.enum([
   'sotu',
+  'sotu-shift',
   'wikitext',
   'mnist',
   'mnist-c',
   'fashion-mnist',
+  'fashion-mnist-c',
 ]);
 
-const IMAGE_TASKS = new Set<TaskName>(['mnist', 'mnist-c', 'fashion-mnist']);
+const IMAGE_TASKS = new Set<TaskName>(['mnist', 'mnist-c', 'fashion-mnist', 'fashion-mnist-c']);
+/** Image tasks evaluated under the MNIST-C corruptions. */
+export const CORRUPTED_TASKS = new Set<TaskName>(['mnist-c', 'fashion-mnist-c']);
 /** Whether a task trains a ViT. */
 export const isImageTask = (t: TaskName) => IMAGE_TASKS.has(t);
 
@@ -46,7 +57,7 @@ export const runConfigSchema = z
         vocabSize: z.number().int().min(3).default(10000),
         /** Attack rate of the word-swap attack on validation/test text. */
         attackRate: z.number().min(0).max(1).default(0.025),
-        /** MNIST-C corruptions evaluated (default all 15). */
+        /** MNIST-C corruptions evaluated (mnist-c, fashion-mnist-c; default all 15). */
         corruptions: z.array(z.string()).optional(),
         /** Images per corrupted test set (default the whole test set). */
         corruptedLimit: z.number().int().positive().optional(),
@@ -78,12 +89,15 @@ export const runConfigSchema = z
         every: z.number().int().min(0).default(100),
         /** Validation blocks (LM) or images/250 (ViT) per periodic evaluation. */
         blocks: z.number().int().positive().default(20),
-        /** Limit of the final clean/attacked evaluation in blocks (LM); default the whole split. */
-        finalBlocks: z.number().int().positive().optional(),
+        /**
+         * Blocks per split of the final evaluation (LM; each of valid, test, attacked and shift):
+         * bounded by default so it takes seconds, not minutes; `"all"` for the whole splits.
+         */
+        finalBlocks: z.union([z.number().int().positive(), z.literal('all')]).default(200),
         batchSize: z.number().int().positive().default(10),
       })
       .strict()
-      .default({ every: 100, blocks: 20, batchSize: 10 }),
+      .default({ every: 100, blocks: 20, batchSize: 10, finalBlocks: 200 }),
     seed: z.number().int().min(0).default(0),
   })
   .strict()
@@ -161,6 +175,7 @@ export function parseRunConfig(input: unknown): RunConfig {
 /** The fields a run adds to its config.json (not part of the run config). */
 const RESOLVED_FIELDS = [
   'backend',
+  'provenance',
   'modelConfig',
   'parameters',
   'vocabulary',
@@ -258,6 +273,9 @@ export function merge(...objs: Record<string, unknown>[]): Record<string, unknow
   for (const o of objs)
     for (const [k, v] of Object.entries(o)) {
       if (v === undefined) continue;
+      // A config file's "__proto__" key is an own property after JSON.parse: never a field.
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype')
+        throw new ConfigError(`${k}: is not a config field name`, k);
       const prev = out[k];
       out[k] =
         v &&

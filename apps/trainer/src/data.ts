@@ -14,6 +14,7 @@ import {
   loadIdxDataset,
   loadMnist,
   loadSotu,
+  loadSotuShift,
   readWikiText,
   type TextSplits,
   Vocabulary,
@@ -29,6 +30,8 @@ export interface TextData {
   test: Int32Array;
   attackedValid: Int32Array;
   attackedTest: Int32Array;
+  /** A shifted test split (sotu-shift: the addresses of 2001–2021), when the task has one. */
+  shift?: Int32Array;
 }
 
 /** Images of a vision task: train, test, and corrupted test sets by name. */
@@ -39,14 +42,33 @@ export interface ImageData {
 }
 
 /** Loads (and attacks / corrupts) the data a run config asks for; throws before any run folder exists. */
+/**
+ * Attacked lines tokenised as the clean ones: the attack swaps a word inside its whitespace token
+ * and keeps the punctuation around it (as TextAttack does), so in text that is not pre-tokenised
+ * (`(Boston),` → `(AAA),`) a glued token no clean token matches is the attack token itself.
+ */
+export function gluedAttackTokens(lines: string[], vocab: Vocabulary): string[] {
+  if (vocab.level !== 'word') return lines;
+  const known = new Set(vocab.tokens);
+  return lines.map((line) =>
+    line.includes(ATTACK_TOKEN)
+      ? line.replace(/\S+/g, (t) => (t.includes(ATTACK_TOKEN) && !known.has(t) ? ATTACK_TOKEN : t))
+      : line,
+  );
+}
+
 export async function loadTaskData(c: RunConfig, cacheDir: string): Promise<TextData | ImageData> {
   if (c.data.folder && !existsSync(c.data.folder))
     throw new DatasetError(`data.folder: ${c.data.folder} does not exist`);
   switch (c.task) {
     case 'sotu':
+    case 'sotu-shift':
     case 'wikitext': {
+      const shifted = c.task === 'sotu-shift' ? await loadSotuShift() : null;
       const splits: TextSplits =
-        c.task === 'sotu' ? await loadSotu() : await readWikiText(c.data.folder as string);
+        shifted ??
+        (c.task === 'sotu' ? await loadSotu() : await readWikiText(c.data.folder as string));
+      // The vocabulary comes from the training-time splits only: the shifted text's new words are <unk>.
       const built = Vocabulary.fromSplits(splits, { maxSize: c.data.vocabSize });
       // The attack token gets an id of its own (never seen in training), not <unk>'s: with a
       // capped vocabulary <unk> is frequent and would make attacked text look easy.
@@ -64,15 +86,20 @@ export async function loadTaskData(c: RunConfig, cacheDir: string): Promise<Text
         train: vocab.encode(splits.train),
         valid: vocab.encode(splits.valid),
         test: vocab.encode(splits.test),
-        attackedValid: vocab.encode(attacked.valid),
-        attackedTest: vocab.encode(attacked.test),
+        attackedValid: vocab.encode(gluedAttackTokens(attacked.valid, vocab)),
+        attackedTest: vocab.encode(gluedAttackTokens(attacked.test, vocab)),
+        ...(shifted ? { shift: vocab.encode(shifted.shift) } : {}),
       };
     }
     case 'mnist':
-    case 'mnist-c': {
-      const dataset = await loadMnist();
+    case 'mnist-c':
+    case 'fashion-mnist':
+    case 'fashion-mnist-c': {
+      const dataset = c.task.startsWith('fashion')
+        ? await loadIdxDataset(c.data.folder)
+        : await loadMnist();
       const corrupted: Record<string, ImageSet> = {};
-      if (c.task === 'mnist-c') {
+      if (c.task === 'mnist-c' || c.task === 'fashion-mnist-c') {
         const names = (c.data.corruptions ?? [...MNIST_C_CORRUPTIONS]) as MnistCCorruption[];
         for (const n of names) {
           if (!(MNIST_C_CORRUPTIONS as readonly string[]).includes(n))
@@ -84,7 +111,5 @@ export async function loadTaskData(c: RunConfig, cacheDir: string): Promise<Text
       }
       return { kind: 'image', dataset, corrupted };
     }
-    case 'fashion-mnist':
-      return { kind: 'image', dataset: await loadIdxDataset(c.data.folder), corrupted: {} };
   }
 }

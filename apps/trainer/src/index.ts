@@ -4,15 +4,20 @@
  *
  * @packageDocumentation
  */
-export { buildProgram, EXIT, main } from './cli.js';
+
 export {
   abRows,
-  type CompareResult,
+  type Claim,
+  type ClaimName,
   type CompareRow,
-  compare,
+  claimMetrics,
+  claimsOf,
   formatTable,
+  formatVerdicts,
   runMetrics,
-} from './compare.js';
+} from './analysis.js';
+export { buildProgram, EXIT, main } from './cli.js';
+export { type ComparePlan, type CompareResult, compare, planCells } from './compare.js';
 export {
   familyOf,
   isImageTask,

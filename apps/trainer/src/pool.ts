@@ -53,6 +53,13 @@ export class ParentReporter implements Reporter {
   stop(): void {
     this.send({ type: 'stop' });
   }
+  private phase = '';
+  /** A line when a phase (the final evaluation) starts. */
+  progress(label: string, _done: number, total: number, unit: string): void {
+    if (label === this.phase) return;
+    this.phase = label;
+    this.send({ type: 'info', message: `  ${label}: ${total} ${unit}` });
+  }
 }
 
 /** Where the parent shows its workers: a bar each on a TTY, else plain lines (every 10%). */

@@ -11,6 +11,8 @@ export interface Reporter {
   info(message: string): void;
   warn(message: string): void;
   stop(): void;
+  /** Progress of a long non-training phase (the final evaluation): `done` of `total` units. */
+  progress?(label: string, done: number, total: number, unit: string): void;
 }
 
 const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
@@ -18,6 +20,9 @@ const num = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v)
 /** A progress bar (TTY): step, ETA, tokens/s, loss and perplexity. */
 export class BarReporter implements Reporter {
   private bar: SingleBar | null = null;
+  /** The values the bar shows, kept so a restart after a message does not show placeholders. */
+  private payload: Record<string, string> = { rate: '–', unit: '', loss: '–', ppl: '–' };
+  private phase: { label: string; bar: SingleBar } | null = null;
 
   start(label: string, total: number, from: number): void {
     this.bar = new SingleBar({
@@ -27,25 +32,52 @@ export class BarReporter implements Reporter {
       hideCursor: true,
       etaBuffer: 50,
     });
-    this.bar.start(total, from, { rate: '–', unit: '', loss: '–', ppl: '–' });
+    this.payload = { rate: '–', unit: '', loss: '–', ppl: '–' };
+    this.bar.start(total, from, this.payload);
   }
 
   step(
     step: number,
     v: { loss: number; perplexity: number; itemsPerSec: number; unit: string },
   ): void {
-    this.bar?.update(step, {
+    this.payload = {
       rate: v.itemsPerSec.toFixed(0),
       unit: v.unit,
       loss: num(v.loss, 3),
       ppl: num(v.perplexity, 1),
-    });
+    };
+    this.bar?.update(step, this.payload);
   }
 
   info(message: string): void {
     if (this.bar) this.bar.stop();
     console.log(message);
-    this.bar?.start(this.bar.getTotal(), (this.bar as unknown as { value: number }).value);
+    this.bar?.start(
+      this.bar.getTotal(),
+      (this.bar as unknown as { value: number }).value,
+      this.payload,
+    );
+  }
+
+  progress(label: string, done: number, total: number, unit: string): void {
+    if (this.phase?.label !== label) {
+      this.phase?.bar.stop();
+      this.bar?.stop();
+      this.bar = null;
+      const bar = new SingleBar({
+        format: `${pc.bold(label)} {bar} {value}/{total} ${unit} | ETA {eta_formatted}`,
+        barCompleteChar: '█',
+        barIncompleteChar: '░',
+        hideCursor: true,
+      });
+      bar.start(total, 0);
+      this.phase = { label, bar };
+    }
+    this.phase.bar.update(done);
+    if (done >= total) {
+      this.phase.bar.stop();
+      this.phase = null;
+    }
   }
 
   warn(message: string): void {
@@ -55,6 +87,8 @@ export class BarReporter implements Reporter {
   stop(): void {
     this.bar?.stop();
     this.bar = null;
+    this.phase?.bar.stop();
+    this.phase = null;
   }
 }
 
@@ -93,6 +127,23 @@ export class LineReporter implements Reporter {
 
   warn(message: string): void {
     console.warn(message);
+  }
+
+  private phase: { label: string; t0: number } | null = null;
+
+  /** One line when a phase starts and one when it ends (with its time), unless quiet. */
+  progress(label: string, done: number, total: number, unit: string): void {
+    if (this.quiet) return;
+    if (this.phase?.label !== label) {
+      this.phase = { label, t0: performance.now() };
+      console.log(`  ${label}: ${total} ${unit}`);
+    }
+    if (done >= total) {
+      console.log(
+        `  ${label}: done in ${((performance.now() - this.phase.t0) / 1000).toFixed(1)} s`,
+      );
+      this.phase = null;
+    }
   }
 
   stop(): void {}

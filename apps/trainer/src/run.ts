@@ -1,13 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, writeFileAtomic } from '@msmoe/core';
-import {
-  channelStats,
-  type ImageSet,
-  normalize,
-  stratifiedIndices,
-  subset,
-} from '@msmoe/datasets';
+import { channelStats, type ImageSet, normalize, stratifiedIndices, subset } from '@msmoe/datasets';
 import {
   MoELanguageModel,
   MoEVisionTransformer,
@@ -16,7 +10,7 @@ import {
   saveWeights,
 } from '@msmoe/models';
 import { routingChange } from '@msmoe/router';
-import { RunWriter, readRun } from '@msmoe/tracking';
+import { RunWriter, readRun, type Stability, stabilityMetrics } from '@msmoe/tracking';
 import {
   type DataParallel,
   evaluateClassifier,
@@ -25,12 +19,14 @@ import {
   LmTask,
   probeRouting,
   Trainer,
+  TrainingDivergedError,
   type TrainTask,
   VisionTask,
 } from '@msmoe/training';
 import { modelConfigInput, type RunConfig, runConfigOf, runName, variantName } from './config.js';
 import { type ImageData, loadTaskData, type TextData } from './data.js';
 import type { Reporter } from './progress.js';
+import { provenance } from './provenance.js';
 
 /** A run could not start: the message is one line for the user. */
 export class RunError extends Error {
@@ -210,6 +206,11 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
   let writer: RunWriter;
   try {
     if (options.resume) {
+      // Temp files of atomic writes (config.json, eval.json) a crash interrupted go first.
+      for (const n of readdirSync(dir).filter((f) => /^\..*\.tmp-/.test(f))) {
+        rmSync(join(dir, n), { force: true });
+        options.reporter.warn(`  removed ${n}, left by a write that was interrupted`);
+      }
       // A run that stopped before its first checkpoint starts again from step 0 in its folder.
       const restored = (await trainer.restore()) ?? 0;
       // Drop log lines written after the checkpoint (a crash between checkpoints), so they are not doubled.
@@ -218,7 +219,7 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
         join(dir, 'metrics.jsonl'),
         kept.map((m) => `${JSON.stringify(m)}\n`).join(''),
       );
-      writer = RunWriter.open(dir);
+      writer = RunWriter.open(dir, restored);
       options.reporter.info(
         restored > 0
           ? `resuming ${dir} from step ${restored}`
@@ -233,7 +234,12 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
         parameters: model.parameterCount(),
         ...(data.kind === 'text' ? { vocabulary: data.vocab.size } : {}),
         ...(replica ? { dataParallel: replica.size } : {}),
+        provenance: provenance(options.backend),
       };
+      // A folder a crash left before its config.json was written: its temp files go.
+      if (existsSync(dir))
+        for (const n of readdirSync(dir).filter((f) => /^\..*\.tmp-/.test(f)))
+          rmSync(join(dir, n), { force: true });
       writer = await RunWriter.create(dir, resolved, {
         variant: resolved.variant,
         rule: c.model.rule.rule,
@@ -302,6 +308,24 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
   let result: Awaited<ReturnType<Trainer['run']>>;
   try {
     result = await trainer.run({ signal: stop.signal });
+  } catch (err) {
+    // A run that diverges is a result (the stress arm counts them), not a crash: eval.json says so.
+    if (!(err instanceof TrainingDivergedError)) {
+      trainer.dispose();
+      model.dispose();
+      throw err;
+    }
+    options.reporter.warn(`  diverged at step ${trainer.step}: ${err.message}`);
+    const diverged = {
+      diverged: true,
+      step: trainer.step,
+      message: err.message,
+      stability: runStability(dir),
+    };
+    await writer.writeEval(diverged);
+    trainer.dispose();
+    model.dispose();
+    return { dir, stopped: false, step: trainer.step, finalLoss: Number.NaN, eval: diverged };
   } finally {
     options.reporter.stop();
   }
@@ -313,13 +337,31 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
       return { dir, stopped: true, step: result.step, finalLoss: result.lastLoss, eval: null };
     }
     await saveWeights(join(dir, 'model.safetensors'), model as MoELanguageModel);
-    const evalResult = finalEvaluation(c, data, model);
+    const evalResult = {
+      ...finalEvaluation(c, data, model, options.reporter),
+      stability: runStability(dir),
+    };
     await writer.writeEval({ step: result.step, finalLoss: result.lastLoss, ...evalResult });
     return { dir, stopped: false, step: result.step, finalLoss: result.lastLoss, eval: evalResult };
   } finally {
     trainer.dispose();
     model.dispose();
   }
+}
+
+/** The stability metrics of a run folder's training log (resumes included: the log is whole). */
+export function runStability(dir: string): Stability {
+  const records = readRun(dir).metrics;
+  const steps = records.filter((m) => m.kind === 'step' && !m.skipped) as {
+    loss?: number;
+    gradNorm?: number;
+  }[];
+  const evals = records.filter((m) => m.kind === 'eval') as { metrics: Record<string, number> }[];
+  return stabilityMetrics(
+    steps.map((m) => Number(m.loss)),
+    steps.map((m) => Number(m.gradNorm)),
+    evals.map((e) => e.metrics.routingChange ?? Number.NaN),
+  );
 }
 
 /** The test images of the periodic evaluation: a seeded class-stratified sample of `n` (or all). */
@@ -349,22 +391,39 @@ export function finalEvaluation(
   c: RunConfig,
   data: TextData | ImageData,
   model: MoELanguageModel | MoEVisionTransformer,
+  reporter?: Reporter,
 ): Record<string, unknown> {
   if (data.kind === 'text') {
     const lm = model as MoELanguageModel;
-    const opts = { batchSize: c.eval.batchSize, maxBlocks: c.eval.finalBlocks };
-    const valid = evaluateLm(lm, data.valid, opts);
-    const clean = evaluateLm(lm, data.test, opts);
-    const attacked = evaluateLm(lm, data.attackedTest, opts);
+    const maxBlocks = c.eval.finalBlocks === 'all' ? undefined : c.eval.finalBlocks;
+    const splits: [string, Int32Array][] = [
+      ['valid', data.valid],
+      ['test', data.test],
+      ['attacked test', data.attackedTest],
+      ['attacked valid', data.attackedValid],
+      ...(data.shift ? ([['shift', data.shift]] as [string, Int32Array][]) : []),
+    ];
+    const ppl: Record<string, { perplexity: number; tokens: number }> = {};
+    for (const [i, [what, stream]] of splits.entries()) {
+      const label = `final evaluation ${i + 1}/${splits.length}: ${what}`;
+      ppl[what] = evaluateLm(lm, stream, {
+        batchSize: c.eval.batchSize,
+        maxBlocks,
+        onBlock: (done, total) => reporter?.progress?.(label, done, total, 'blocks'),
+      });
+    }
+    const get = (k: string) => (ppl[k] as { perplexity: number }).perplexity;
     return {
-      clean: { perplexity: clean.perplexity, 'valid perplexity': valid.perplexity },
-      attacked: {
-        perplexity: attacked.perplexity,
-        'valid perplexity': evaluateLm(lm, data.attackedValid, opts).perplexity,
-      },
-      tokens: clean.tokens,
+      clean: { perplexity: get('test'), 'valid perplexity': get('valid') },
+      attacked: { perplexity: get('attacked test'), 'valid perplexity': get('attacked valid') },
+      ...(data.shift ? { shift: { perplexity: get('shift') } } : {}),
+      tokens: (ppl.test as { tokens: number }).tokens,
+      blocks: maxBlocks ?? 'all',
     };
   }
+  reporter?.info(
+    `  final evaluation: ${data.dataset.test.count} clean test images${Object.keys(data.corrupted).length ? ` and ${Object.keys(data.corrupted).length} corrupted sets` : ''}`,
+  );
   const vit = model as MoEVisionTransformer;
   // The normalisation of training: the training set's channel statistics (as VisionTask).
   const r = evaluateCorrupted(

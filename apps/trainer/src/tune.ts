@@ -19,7 +19,7 @@ import {
   TpeSampler,
   TrialPruned,
 } from '@msmoe/tuner';
-import { merge, parseRunConfig, type RunConfig } from './config.js';
+import { isImageTask, merge, parseRunConfig, type RunConfig } from './config.js';
 import { loadTaskData } from './data.js';
 import { type PoolDisplay, runPool } from './pool.js';
 import type { Reporter } from './progress.js';
@@ -90,7 +90,7 @@ export interface TuneJob {
 
 /** The objective's metric and direction of a run config's task. */
 function objectiveOf(base: RunConfig): { metric: string; direction: 'minimize' | 'maximize' } {
-  const text = base.task === 'sotu' || base.task === 'wikitext';
+  const text = !isImageTask(base.task);
   return text
     ? { metric: 'valid perplexity', direction: 'minimize' }
     : { metric: 'test accuracy', direction: 'maximize' };

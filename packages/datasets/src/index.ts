@@ -41,8 +41,11 @@ export {
 export {
   loadSotu,
   loadSotuAddresses,
+  loadSotuShift,
   SOTU_CARD,
   SOTU_LINE_WORDS,
+  SOTU_SHIFT_CARD,
+  SOTU_SHIFT_FROM,
   type SotuAddress,
   sotuSplitOfYear,
 } from './text/sotu.js';

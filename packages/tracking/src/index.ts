@@ -8,7 +8,7 @@
  */
 export { crc32c, maskedCrc32c } from './crc32c.js';
 export { groupByVariant, type ReportOptions, renderReport, type VariantRuns } from './report.js';
-export { findRuns, type MetricRecord, type RunData, RunWriter, readRun } from './run.js';
+export { findRuns, type MetricRecord, type RunData, RunWriter, readRun, readRuns } from './run.js';
 export { type Stability, type StabilityOptions, stabilityMetrics } from './stability.js';
 export {
   bootstrapMeanCi,
@@ -28,6 +28,7 @@ export { barChart, esc, fmt, type LineSeries, lineChart, PALETTE } from './svg.j
 export {
   frameRecord,
   readRecords,
+  readRunScalars,
   readTfEvents,
   type ScalarRecord,
   TfEventsWriter,

@@ -11,14 +11,66 @@ export interface VariantRuns {
   runs: RunData[];
 }
 
-/** Groups runs by `config.variant` (or the folder name), keeping first-seen order. */
+/** Config fields that differ between the seeds of one experiment (not what the experiment is). */
+const PER_RUN = new Set([
+  'seed',
+  'name',
+  'provenance',
+  'backend',
+  'createdAt',
+  'dir',
+  'out',
+  'runDir',
+  'dataParallel',
+]);
+
+/** Flattens a config to dotted keys (leaves only), without the per-run fields. */
+function flatConfig(
+  o: unknown,
+  prefix = '',
+  out: Record<string, string> = {},
+): Record<string, string> {
+  if (o && typeof o === 'object' && !Array.isArray(o))
+    for (const [k, v] of Object.entries(o)) {
+      if (!prefix && PER_RUN.has(k)) continue;
+      flatConfig(v, prefix ? `${prefix}.${k}` : k, out);
+    }
+  else out[prefix] = JSON.stringify(o);
+  return out;
+}
+
+/**
+ * Groups runs into experiments: the same variant *and* the same resolved config up to the seed
+ * (a 30-step lr 1e-3 run and an 80-step study run of one variant are two groups, never pooled).
+ * Groups that share a variant name are labelled with the fields that set them apart
+ * (`SMoE [train.steps=30, train.lr=0.001]`). First-seen order.
+ */
 export function groupByVariant(runs: RunData[]): VariantRuns[] {
-  const groups = new Map<string, RunData[]>();
+  const groups = new Map<
+    string,
+    { variant: string; flat: Record<string, string>; runs: RunData[] }
+  >();
   for (const r of runs) {
-    const v = String(r.config.variant ?? r.config.name ?? r.dir.split(/[\\/]/).pop());
-    groups.set(v, [...(groups.get(v) ?? []), r]);
+    const variant = String(r.config.variant ?? r.config.name ?? r.dir.split(/[\\/]/).pop());
+    const flat = flatConfig(r.config);
+    const key = `${variant}\u0000${JSON.stringify(Object.entries(flat).sort())}`;
+    const g = groups.get(key);
+    if (g) g.runs.push(r);
+    else groups.set(key, { variant, flat, runs: [r] });
   }
-  return [...groups].map(([variant, rs]) => ({ variant, runs: rs }));
+  const list = [...groups.values()];
+  return list.map((g) => {
+    const same = list.filter((o) => o.variant === g.variant);
+    if (same.length === 1) return { variant: g.variant, runs: g.runs };
+    const keys = [...new Set(same.flatMap((o) => Object.keys(o.flat)))].filter(
+      (k) => new Set(same.map((o) => o.flat[k])).size > 1,
+    );
+    const what = keys
+      .slice(0, 3)
+      .map((k) => `${k}=${g.flat[k] === undefined ? '–' : JSON.parse(g.flat[k] as string)}`)
+      .join(', ');
+    return { variant: `${g.variant} [${what}${keys.length > 3 ? ', …' : ''}]`, runs: g.runs };
+  });
 }
 
 type Rec<K extends MetricRecord['kind']> = Extract<MetricRecord, { kind: K }>;
@@ -95,6 +147,31 @@ function cleanVsAttacked(groups: VariantRuns[]): string[] {
   });
 }
 
+/** Stability metrics (eval.json `stability`) per variant: one bar chart each, mean ± std over seeds. */
+function stabilityCharts(groups: VariantRuns[]): string[] {
+  const names: [string, string][] = [
+    ['lossOscillation', 'loss oscillation (mean |Δ²L|, 2nd half)'],
+    ['lossRoughness', 'loss roughness (std around a 21-step mean, 2nd half)'],
+    ['spikes', 'loss spikes (> median + 3·MAD)'],
+    ['gradNormVariance', 'gradient-norm variance (2nd half)'],
+  ];
+  const has = groups.some((g) => g.runs.some((r) => r.eval?.stability));
+  if (!has) return [];
+  return names.map(([key, label]) => {
+    const values = groups.map((g) =>
+      g.runs
+        .map((r) => (r.eval?.stability as Record<string, number> | undefined)?.[key])
+        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
+    );
+    return barChart({
+      title: `Stability: ${label}, lower is steadier (mean ± std over seeds)`,
+      yLabel: key,
+      categories: groups.map((g) => g.variant),
+      series: [{ name: key, values: values.map(mean), errors: values.map(std), color: PALETTE[2] }],
+    });
+  });
+}
+
 /** The per-variant expert-load charts: share of tokens per expert (sorted) per MoE layer, last stats. */
 function expertLoadCharts(groups: VariantRuns[]): string[] {
   return groups.flatMap((g) => {
@@ -132,6 +209,8 @@ export interface ReportOptions {
   refreshSeconds?: number;
   /** Extra HTML (e.g. the A/B table) placed after the summary. */
   extraHtml?: string;
+  /** HTML placed first, under the title (e.g. a study's verdicts). */
+  topHtml?: string;
 }
 
 /**
@@ -174,6 +253,7 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
       ),
     );
   charts.push(...cleanVsAttacked(groups));
+  charts.push(...stabilityCharts(groups));
   charts.push(...expertLoadCharts(groups));
   charts.push(
     line(
@@ -249,7 +329,7 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
 
   // Hyperparameters that differ between variants.
   const flat = groups.map((g) => flatten(g.runs[0]?.config ?? {}));
-  const skip = /^(seed|name|variant|dir|out|createdAt|runDir)$|\.seed$/;
+  const skip = /^(seed|name|variant|dir|out|createdAt|runDir)$|\.seed$|^provenance\./;
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter(
     (k) => !skip.test(k) && new Set(flat.map((f) => f[k])).size > 1,
   );
@@ -261,6 +341,36 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
         )
         .join('')}</tbody></table>`
     : '<p>No hyperparameter differs between the variants.</p>';
+
+  // Every run on its own: status, progress, wall time and where it came from (config.json's
+  // provenance: msmoe version, git commit, backend, Node.js, command line).
+  const runRows = runs
+    .map((r) => {
+      const steps = r.metrics.filter((m) => m.kind === 'step') as { step: number; time: number }[];
+      const status = r.eval?.diverged ? 'diverged' : r.eval ? 'finished' : 'running or stopped';
+      const first = steps[0]?.time;
+      const last = steps.at(-1)?.time;
+      const wall =
+        first !== undefined && last !== undefined && last > first
+          ? `${((last - first) / 1000).toFixed(0)} s`
+          : '–';
+      const p = (r.config.provenance ?? {}) as Record<string, string | null>;
+      const cells = [
+        r.dir.split(/[\\/]/).at(-1) ?? r.dir,
+        String(r.config.variant ?? '–'),
+        String(r.config.seed ?? '–'),
+        status,
+        String(steps.at(-1)?.step ?? 0),
+        wall,
+        p.msmoe ?? '–',
+        p.commit ? p.commit.slice(0, 12) + (p.commit.endsWith('+dirty') ? '+dirty' : '') : '–',
+        p.backend ?? String(r.config.backend ?? '–'),
+        p.node ?? '–',
+      ];
+      return `<tr${status === 'finished' ? '' : ' class="unfinished"'} title="${esc(p.command ?? '')}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+    })
+    .join('');
+  const runsTable = `<table><thead><tr>${['run', 'variant', 'seed', 'status', 'steps', 'wall time', 'msmoe', 'commit', 'backend', 'node'].map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${runRows}</tbody></table>`;
 
   const refresh = options.refreshSeconds
     ? `<script>setInterval(async()=>{try{const r=await fetch(location.href,{cache:'no-store'});const t=await r.text();const d=new DOMParser().parseFromString(t,'text/html');const y=scrollY;document.body.innerHTML=d.body.innerHTML;scrollTo(0,y);}catch(e){}},${options.refreshSeconds * 1000});</script>`
@@ -274,14 +384,16 @@ h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee;background:#fff;max-width:100%;height:auto}
-.meta{color:#666;font-size:12px}
+.meta{color:#666;font-size:12px}tr.unfinished td{color:#a60}
 </style></head><body>
 <h1>${esc(title)}</h1>
 <p class="meta">${runs.length} run(s), ${groups.length} variant(s); generated ${esc(new Date().toISOString())}${options.refreshSeconds ? ` · live, refreshing every ${options.refreshSeconds} s` : ''}</p>
+${options.topHtml ?? ''}
 <h2>Summary</h2>${table}
 ${options.extraHtml ?? ''}
 <h2>Charts</h2><div class="charts">${charts.join('\n')}</div>
 <h2>Hyperparameters that differ</h2>${diff}
+<h2>Runs</h2><p class="meta">Hover a row for its command line.</p>${runsTable}
 ${fixedCoefs.length ? `<h2>Fixed update-rule coefficients</h2><ul>${fixedCoefs.map((l) => `<li>${l}</li>`).join('')}</ul>` : ''}
 ${refresh}
 </body></html>

@@ -10,8 +10,9 @@ package msmoe.tb;
 message Event {
   double wall_time = 1;
   int64 step = 2;
-  oneof what { string file_version = 3; Summary summary = 5; }
+  oneof what { string file_version = 3; Summary summary = 5; SessionLog session_log = 7; }
 }
+message SessionLog { int32 status = 1; string checkpoint_path = 2; string msg = 3; }
 message Summary { repeated Value value = 1;
   message Value {
     string node_name = 7; string tag = 1; SummaryMetadata metadata = 9;
@@ -96,12 +97,50 @@ export class TfEventsWriter {
     appendFileSync(this.path, frameRecord(data));
   }
 
+  /**
+   * Marks a restart at `step` (TensorBoard's `SessionLog.START`): TensorBoard then drops the
+   * events of earlier files at `step` or later, so a curve resumed from a checkpoint does not fold
+   * back over the steps logged between that checkpoint and the crash.
+   */
+  restart(step: number, message = 'resumed from a checkpoint'): void {
+    this.write({
+      wall_time: Date.now() / 1000,
+      step,
+      session_log: { status: 1, msg: message },
+    });
+  }
+
   /** Writes scalars for one step. */
   scalars(step: number, values: Record<string, number>, wallTime = Date.now() / 1000): void {
     const value = Object.entries(values)
       .filter(([, v]) => Number.isFinite(v))
       .map(([tag, v]) => ({ tag, simple_value: v }));
     if (value.length) this.write({ wall_time: wallTime, step, summary: { value } });
+  }
+
+  /** Ends the hparams session (TensorBoard's `STATUS_SUCCESS` = 1, `STATUS_FAILURE` = 2). */
+  sessionEnd(status: 'success' | 'failure'): void {
+    const content = PluginDataMsg.encode(
+      PluginDataMsg.fromObject({
+        version: 0,
+        session_end_info: {
+          status: status === 'success' ? 1 : 2,
+          end_time_secs: Date.now() / 1000,
+        },
+      }),
+    ).finish();
+    this.write({
+      wall_time: Date.now() / 1000,
+      step: 0,
+      summary: {
+        value: [
+          {
+            tag: '_hparams_/session_end_info',
+            metadata: { plugin_data: { plugin_name: 'hparams', content } },
+          },
+        ],
+      },
+    });
   }
 
   /** Writes the run's hyperparameters (TensorBoard's hparams plugin, session start). */
@@ -140,9 +179,12 @@ export function readTfEvents(path: string): {
   fileVersion: string | null;
   scalars: ScalarRecord[];
   hparams: Record<string, string | number | boolean>;
+  /** Steps of `SessionLog.START` records (restarts). */
+  restarts: number[];
 } {
   const out = {
     fileVersion: null as string | null,
+    restarts: [] as number[],
     scalars: [] as ScalarRecord[],
     hparams: {} as Record<string, string | number | boolean>,
   };
@@ -151,6 +193,7 @@ export function readTfEvents(path: string): {
       wall_time: number;
       step?: number;
       file_version?: string;
+      session_log?: { status?: number };
       summary?: {
         value?: {
           tag: string;
@@ -160,6 +203,7 @@ export function readTfEvents(path: string): {
       };
     };
     if (e.file_version) out.fileVersion = e.file_version;
+    if (e.session_log?.status === 1) out.restarts.push(e.step ?? 0);
     for (const v of e.summary?.value ?? []) {
       if (v.simple_value !== undefined)
         out.scalars.push({
@@ -179,6 +223,20 @@ export function readTfEvents(path: string): {
           out.hparams[k] = Object.values(val)[0] as string | number | boolean;
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The scalars of a run folder's event files as TensorBoard shows them: files in name (time)
+ * order, and a `SessionLog.START` at step s drops the earlier events at step s or later.
+ */
+export function readRunScalars(files: string[]): ScalarRecord[] {
+  let out: ScalarRecord[] = [];
+  for (const f of [...files].sort()) {
+    const { scalars, restarts } = readTfEvents(f);
+    for (const r of restarts) out = out.filter((x) => x.step < r);
+    out.push(...scalars);
   }
   return out;
 }

@@ -2,11 +2,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32c, maskedCrc32c } from './crc32c.js';
-import { renderReport } from './report.js';
+import { groupByVariant, renderReport } from './report.js';
 import { findRuns, RunWriter, readRun } from './run.js';
 import { summarize, tQuantile, tTwoSidedP, welch } from './stats.js';
 import { lineChart, ticks } from './svg.js';
-import { frameRecord, readRecords, readTfEvents } from './tfevents.js';
+import { frameRecord, readRecords, readRunScalars, readTfEvents } from './tfevents.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -47,6 +47,13 @@ describe('run folders', () => {
     for (let s = 1; s <= 3; s++)
       w.log({ kind: 'step', step: s, time: Date.now(), loss: 5 - s, gradNorm: 1 });
     w.log({ kind: 'eval', step: 3, time: Date.now(), metrics: { perplexity: 42 } });
+    w.log({
+      kind: 'stats',
+      step: 3,
+      time: Date.now(),
+      expertLoad: [[0.75, 0.25]],
+      coefficients: { mu: 0.65 },
+    } as never);
     await w.writeEval({ clean: { perplexity: 42 }, attacked: { perplexity: 50 } });
     const files = await readdir(run);
     const events = files.find((f) => f.startsWith('events.out.tfevents.'));
@@ -60,6 +67,10 @@ describe('run folders', () => {
       [3, 2],
     ]);
     expect(tb.scalars.find((s) => s.tag === 'eval/perplexity')?.value).toBe(42);
+    // The final metrics reach TensorBoard too (the HPARAMS tab's metrics).
+    expect(tb.scalars.find((s) => s.tag === 'final/attacked/perplexity')?.value).toBe(50);
+    expect(tb.scalars.find((s) => s.tag === 'routing/layer0/load expert 0')?.value).toBe(0.75);
+    expect(tb.scalars.find((s) => s.tag === 'rule/mu')?.value).toBeCloseTo(0.65, 6);
     // A torn last line (crash mid-write) is ignored when reading back.
     await writeFile(
       join(run, 'metrics.jsonl'),
@@ -67,10 +78,41 @@ describe('run folders', () => {
     );
     const data = readRun(run);
     expect(data.config.variant).toBe('SMoE');
-    expect(data.metrics).toHaveLength(4);
+    expect(data.metrics).toHaveLength(5);
     expect(data.eval).toEqual({ clean: { perplexity: 42 }, attacked: { perplexity: 50 } });
     expect(findRuns(dir)).toEqual([run]);
     expect(() => readRun(dir)).toThrow('no config.json');
+  });
+
+  it('a resumed run writes a new event file whose restart marker drops the steps logged after the checkpoint', async () => {
+    const run = join(dir, 'run-r');
+    const w = await RunWriter.create(run, { name: 'r' });
+    // Logged up to step 8, then a crash; the last checkpoint was step 5.
+    for (let s = 1; s <= 8; s++) w.log({ kind: 'step', step: s, time: Date.now(), loss: 10 - s });
+    const resumed = RunWriter.open(run, 5);
+    for (let s = 6; s <= 10; s++)
+      resumed.log({ kind: 'step', step: s, time: Date.now(), loss: 100 + s });
+    const files = (await readdir(run))
+      .filter((f) => f.startsWith('events.out.tfevents.'))
+      .map((f) => join(run, f));
+    expect(files).toHaveLength(2);
+    const loss = readRunScalars(files)
+      .filter((x) => x.tag === 'train/loss')
+      .map((x) => [x.step, x.value]);
+    // Steps 6–8 of the crashed process are gone; every step once, in order (no fold-back).
+    expect(loss).toEqual([
+      [1, 9],
+      [2, 8],
+      [3, 7],
+      [4, 6],
+      [5, 5],
+      [6, 106],
+      [7, 107],
+      [8, 108],
+      [9, 109],
+      [10, 110],
+    ]);
+    expect(files.flatMap((f) => readTfEvents(f).restarts)).toEqual([6]);
   });
 });
 
@@ -190,5 +232,57 @@ describe('report', () => {
     expect(html).not.toMatch(/Update-rule coefficient gamma/);
     expect(html).toMatch(/<li>MomentumSMoE: gamma = 1.00<\/li>/);
     expect(renderReport([], { refreshSeconds: 5 })).toMatch(/<script>setInterval/);
+  });
+});
+
+describe('report grouping and runs', () => {
+  const run = (dir: string, config: Record<string, unknown>, finished = true) => ({
+    dir,
+    config,
+    metrics: [
+      { kind: 'step' as const, step: 1, time: 1000, loss: 5 },
+      { kind: 'step' as const, step: 2, time: 61000, loss: 4 },
+    ],
+    eval: finished ? { clean: { perplexity: 100 } } : null,
+  });
+
+  it('pools seeds of one experiment only: a variant run with other settings is its own, labelled group', () => {
+    const base = { variant: 'SMoE', train: { steps: 80, lr: 0.003 }, provenance: { command: 'a' } };
+    const groups = groupByVariant([
+      run('a/SMoE-s0', { ...base, seed: 0 }),
+      run('a/SMoE-s1', { ...base, seed: 1, provenance: { command: 'b' } }),
+      run('b/SMoE-s0', { ...base, seed: 0, train: { steps: 30, lr: 0.001 } }),
+      run('a/MomentumSMoE-s0', { ...base, variant: 'MomentumSMoE', seed: 0 }),
+    ]);
+    expect(groups.map((g) => [g.variant, g.runs.length])).toEqual([
+      ['SMoE [train.steps=80, train.lr=0.003]', 2],
+      ['SMoE [train.steps=30, train.lr=0.001]', 1],
+      ['MomentumSMoE', 1],
+    ]);
+  });
+
+  it('lists every run with its status, steps, wall time and provenance', () => {
+    const html = renderReport([
+      run('x/SMoE-s0', {
+        variant: 'SMoE',
+        seed: 0,
+        provenance: {
+          msmoe: '0.1.0',
+          commit: '0123456789abcdef',
+          backend: 'wasm',
+          node: 'v20.1.0',
+          command: 'train --steps 2',
+        },
+      }),
+      run('x/SMoE-s1', { variant: 'SMoE', seed: 1 }, false),
+    ]);
+    expect(html).toMatch(/<h2>Runs<\/h2>/);
+    expect(html).toMatch(
+      /<td>SMoE-s0<\/td><td>SMoE<\/td><td>0<\/td><td>finished<\/td><td>2<\/td><td>60 s<\/td><td>0\.1\.0<\/td><td>0123456789ab<\/td><td>wasm<\/td><td>v20\.1\.0<\/td>/,
+    );
+    expect(html).toMatch(
+      /class="unfinished"[^>]*><td>SMoE-s1<\/td><td>SMoE<\/td><td>1<\/td><td>running or stopped<\/td>/,
+    );
+    expect(html).toContain('title="train --steps 2"');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type RngState,
@@ -37,14 +37,50 @@ export interface CheckpointContent {
   task: Record<string, tf.Tensor>;
 }
 
-const FORMAT = 'msmoe-checkpoint/1';
+const FORMAT = 'msmoe-checkpoint/2';
+/** Format 1 hashed the tensor data only; still read (its header is not covered). */
+const FORMAT_V1 = 'msmoe-checkpoint/1';
 const GROUPS = ['model', 'optimizer', 'task'] as const;
 const FILE = /^step-(\d{8})\.safetensors$/;
 
-function dataSectionHash(bytes: Uint8Array): string {
+/** The header's tensor table (name → dtype, shape, offsets), sorted by name. */
+function tensorTable(bytes: Uint8Array): { headerLength: number; table: string } {
+  if (bytes.length < 8) throw new CheckpointError('shorter than a safetensors header');
   const headerLength = Number(
     new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true),
   );
+  if (8 + headerLength > bytes.length) throw new CheckpointError('header runs past the end');
+  const header = JSON.parse(
+    new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)),
+  ) as Record<string, unknown>;
+  const names = Object.keys(header)
+    .filter((k) => k !== '__metadata__')
+    .sort();
+  return {
+    headerLength,
+    table: JSON.stringify(names.map((n) => [n, header[n]])),
+  };
+}
+
+/**
+ * SHA-256 over everything a checkpoint says: the tensor table of the header (names, dtypes,
+ * shapes, offsets), the checkpoint metadata (step, data position, RNG, metrics) and the tensor
+ * data. Only the hash itself is left out, so an edited `position` fails like a flipped data byte.
+ */
+function checkpointHash(bytes: Uint8Array, info: string): string {
+  const { headerLength, table } = tensorTable(bytes);
+  return createHash('sha256')
+    .update(table)
+    .update('\0')
+    .update(info)
+    .update('\0')
+    .update(bytes.subarray(8 + headerLength))
+    .digest('hex');
+}
+
+/** Format 1's hash: the tensor data only. */
+function dataSectionHash(bytes: Uint8Array): string {
+  const { headerLength } = tensorTable(bytes);
   return createHash('sha256')
     .update(bytes.subarray(8 + headerLength))
     .digest('hex');
@@ -85,12 +121,106 @@ export class CheckpointStore {
     });
     // The data section does not depend on the header: encode once, hash the data, add the hash to the header.
     const draft = await tensorsToSafetensors(tensors, { metadata: { checkpoint: info } });
-    const bytes = withSafetensorsMetadata(draft, { sha256: dataSectionHash(draft) });
+    const bytes = withSafetensorsMetadata(draft, { sha256: checkpointHash(draft, info) });
     const path = this.pathOf(content.step);
     await writeFileAtomic(path, bytes);
-    const all = await this.list();
-    for (const old of all.slice(this.keep)) await rm(old.path, { force: true });
+    this.verified.add(path);
+    await this.prune();
     return path;
+  }
+
+  /** Told of every checkpoint found defective by {@link prune} or {@link loadLatest} (e.g. to log it). */
+  onInvalid: (path: string, error: CheckpointError) => void = () => {};
+
+  /** Paths already known to be whole (written or checked by this store). */
+  private readonly verified = new Set<string>();
+
+  /**
+   * Keeps the newest `keep` readable checkpoints and deletes older ones. A file that fails its
+   * check is set aside as `<name>.corrupt` (reported to `onInvalid`), never counted among the kept:
+   * a corrupt newest file does not push the last good one out.
+   */
+  async prune(
+    onInvalid: (path: string, error: CheckpointError) => void = this.onInvalid,
+  ): Promise<void> {
+    let kept = 0;
+    for (const { path } of await this.list()) {
+      if (kept >= this.keep) {
+        await rm(path, { force: true });
+        this.verified.delete(path);
+        continue;
+      }
+      if (!this.verified.has(path)) {
+        try {
+          await CheckpointStore.verify(path);
+          this.verified.add(path);
+        } catch (err) {
+          if (!(err instanceof CheckpointError)) throw err;
+          onInvalid(path, err);
+          await rename(path, `${path}.corrupt`).catch(() => {});
+          continue;
+        }
+      }
+      kept += 1;
+    }
+  }
+
+  /** Deletes temp files left by writes that a crash interrupted (`.step-….tmp-*`). */
+  async removeOrphans(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const orphans = names.filter((n) => /^\..*\.tmp-/.test(n)).map((n) => join(this.dir, n));
+    for (const o of orphans) await rm(o, { force: true });
+    return orphans;
+  }
+
+  /** Checks a checkpoint file's structure and checksum without making tensors. */
+  static async verify(path: string): Promise<void> {
+    const bytes = new Uint8Array(await readFile(path));
+    let metadata: Record<string, string>;
+    try {
+      const { headerLength } = tensorTable(bytes);
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as {
+        __metadata__?: Record<string, string>;
+      };
+      metadata = header.__metadata__ ?? {};
+    } catch (err) {
+      throw new CheckpointError(`checkpoint ${path} is unreadable: ${(err as Error).message}`);
+    }
+    CheckpointStore.checkIntegrity(path, bytes, metadata);
+  }
+
+  /** Throws unless the metadata is an msmoe checkpoint's and the checksum matches. */
+  private static checkIntegrity(
+    path: string,
+    bytes: Uint8Array,
+    metadata: Record<string, string>,
+  ): { format: string } & Record<string, unknown> {
+    if (!metadata.checkpoint || !metadata.sha256)
+      throw new CheckpointError(`checkpoint ${path}: not an msmoe checkpoint (no metadata)`);
+    let info: { format: string } & Record<string, unknown>;
+    try {
+      info = JSON.parse(metadata.checkpoint);
+    } catch (err) {
+      throw new CheckpointError(
+        `checkpoint ${path}: metadata is not JSON (${(err as Error).message})`,
+      );
+    }
+    const expected =
+      info?.format === FORMAT_V1
+        ? dataSectionHash(bytes)
+        : checkpointHash(bytes, metadata.checkpoint);
+    if (expected !== metadata.sha256)
+      throw new CheckpointError(`checkpoint ${path}: checksum mismatch (the file is corrupted)`);
+    if (info.format !== FORMAT && info.format !== FORMAT_V1)
+      throw new CheckpointError(
+        `checkpoint ${path}: format "${info.format}", expected "${FORMAT}"`,
+      );
+    return info;
   }
 
   /** Checkpoints present, newest first. */
@@ -115,24 +245,18 @@ export class CheckpointStore {
     try {
       decoded = safetensorsToTensors(bytes);
     } catch (err) {
-      if (err instanceof SafetensorsError)
-        throw new CheckpointError(`checkpoint ${path} is unreadable: ${err.message}`);
-      throw err;
+      // Any defect of the file is the file's (a torn or edited header included), so the caller
+      // falls back to the previous checkpoint.
+      throw new CheckpointError(
+        `checkpoint ${path} is unreadable: ${err instanceof SafetensorsError ? err.message : (err as Error).message}`,
+      );
     }
     const { tensors, metadata } = decoded;
     try {
-      if (!metadata.checkpoint || !metadata.sha256)
-        throw new CheckpointError(`checkpoint ${path}: not an msmoe checkpoint (no metadata)`);
-      if (dataSectionHash(bytes) !== metadata.sha256)
-        throw new CheckpointError(`checkpoint ${path}: checksum mismatch (the file is corrupted)`);
-      const info = JSON.parse(metadata.checkpoint) as Omit<
+      const info = CheckpointStore.checkIntegrity(path, bytes, metadata) as unknown as Omit<
         CheckpointContent,
         'model' | 'optimizer' | 'task'
       > & { format: string };
-      if (info.format !== FORMAT)
-        throw new CheckpointError(
-          `checkpoint ${path}: format "${info.format}", expected "${FORMAT}"`,
-        );
       const content: CheckpointContent = {
         step: info.step,
         position: info.position,
@@ -161,7 +285,7 @@ export class CheckpointStore {
    * `onInvalid` (with the reason) and skipped.
    */
   async loadLatest(
-    onInvalid: (path: string, error: CheckpointError) => void = () => {},
+    onInvalid: (path: string, error: CheckpointError) => void = this.onInvalid,
   ): Promise<CheckpointContent | null> {
     for (const { path } of await this.list()) {
       try {

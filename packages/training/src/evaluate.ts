@@ -1,4 +1,4 @@
-import { batchify, type ImageSet, lmBatches, normalize } from '@msmoe/datasets';
+import { batchify, type ImageSet, lmBatchCount, lmBatches, normalize } from '@msmoe/datasets';
 import { MoELanguageModel, type MoEVisionTransformer } from '@msmoe/models';
 import { topExpert } from '@msmoe/router';
 import * as tf from '@tensorflow/tfjs';
@@ -20,10 +20,19 @@ export interface LmEvaluation {
 export function evaluateLm(
   model: MoELanguageModel,
   stream: Int32Array,
-  options: { batchSize?: number; maxBlocks?: number } = {},
+  options: {
+    batchSize?: number;
+    maxBlocks?: number;
+    /** Called after each block with the blocks done and the blocks this evaluation covers. */
+    onBlock?: (done: number, total: number) => void;
+  } = {},
 ): LmEvaluation {
   const B = options.batchSize ?? 10;
   const batched = batchify(stream, B);
+  const total = Math.min(
+    options.maxBlocks ?? Number.POSITIVE_INFINITY,
+    lmBatchCount(batched, model.config.blockLength),
+  );
   let caches = model.initialCaches(B);
   let sum = 0;
   let tokens = 0;
@@ -41,6 +50,7 @@ export function evaluateLm(
       caches = next;
       tokens += batch.input.length;
       blocks += 1;
+      options.onBlock?.(blocks, total);
     }
   } finally {
     tf.dispose(caches);

@@ -54,7 +54,7 @@ export interface AnomalyEvent {
   step: number;
   position: number;
   /** `non-finite` (step skipped), `rollback` (restored the last checkpoint), `bad-checkpoint` (unreadable, skipped). */
-  kind: 'non-finite' | 'rollback' | 'bad-checkpoint';
+  kind: 'non-finite' | 'rollback' | 'bad-checkpoint' | 'orphan-removed' | 'diverged';
   message: string;
 }
 

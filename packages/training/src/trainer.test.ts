@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { ConfigError, initBackend, Rng } from '@msmoe/core';
 import { MoELanguageModel, parseLmConfig } from '@msmoe/models';
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, CheckpointStore } from './checkpoint.js';
+import { CheckpointError, CheckpointStore, disposeCheckpoint } from './checkpoint.js';
 import { evaluateLm } from './evaluate.js';
 import type { AnomalyEvent, StepEvent } from './events.js';
 import type { TrainTask } from './task.js';
 import { LmTask } from './tasks.js';
 import { patternStream, smallLm, V } from './testing/fixture.js';
-import { type TrainConfigInput, Trainer } from './trainer.js';
+import { type TrainConfigInput, Trainer, TrainingDivergedError } from './trainer.js';
 
 // Exact resume is asserted on the cpu backend (its kernels are deterministic and sequential).
 beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
@@ -115,6 +115,120 @@ describe('Trainer', () => {
     await expect(CheckpointStore.load(prev)).rejects.toThrow(/checksum mismatch/);
     b.trainer.dispose();
     b.model.dispose();
+  }, 60_000);
+
+  it('a checkpoint with any header byte flipped, an edited position or torn metadata is refused, and the previous one is used', async () => {
+    const a = setup({ steps: 40 });
+    await a.trainer.run();
+    a.trainer.dispose();
+    a.model.dispose();
+    const store = new CheckpointStore(dir, 2);
+    const [latest, previous] = await store.list();
+    const path = latest?.path as string;
+    const good = await readFile(path);
+    const headerEnd = 8 + Number(good.readBigUInt64LE(0));
+    // Every byte of the header: its length, the tensor table, the metadata, the checksum.
+    for (let i = 0; i < headerEnd; i++) {
+      const bad = Buffer.from(good);
+      bad.writeUInt8((bad[i] as number) ^ 0xff, i);
+      await writeFile(path, bad);
+      await expect(CheckpointStore.verify(path)).rejects.toThrow(CheckpointError);
+    }
+    // A well-formed edit of the data position (valid JSON, same length) fails the checksum.
+    const edited = Buffer.from(
+      good.toString('latin1').replace('\\"position\\":40', '\\"position\\":41'),
+      'latin1',
+    );
+    expect(edited.equals(good)).toBe(false);
+    await writeFile(path, edited);
+    await expect(CheckpointStore.load(path)).rejects.toThrow(/checksum mismatch/);
+    // Metadata that is not JSON (same length, so the file still parses) is a defect of the file.
+    const torn = Buffer.from(good.toString('latin1').replace('\\"step\\":40', '\\"step\\":4{'), 'latin1');
+    await writeFile(path, torn);
+    await expect(CheckpointStore.load(path)).rejects.toThrow(CheckpointError);
+    const b = setup({ steps: 40 }, 5);
+    const anomalies: AnomalyEvent[] = [];
+    b.trainer.on('anomaly', (e) => anomalies.push(e));
+    expect(await b.trainer.restore()).toBe(previous?.step);
+    expect(anomalies.map((x) => x.kind)).toEqual(['bad-checkpoint']);
+    b.trainer.dispose();
+    b.model.dispose();
+  }, 120_000);
+
+  it('a corrupt checkpoint never takes a retention slot; temp files of interrupted writes are removed', async () => {
+    const a = setup({ steps: 60, checkpointEvery: 20, keepCheckpoints: 2 });
+    await a.trainer.run({
+      signal: (() => {
+        const c = new AbortController();
+        a.trainer.on('step', (e) => {
+          if (e.step === 40) c.abort();
+        });
+        return c.signal;
+      })(),
+    });
+    a.trainer.dispose();
+    a.model.dispose();
+    const store = new CheckpointStore(dir, 2);
+    const invalid: string[] = [];
+    store.onInvalid = (p) => invalid.push(p);
+    expect((await store.list()).map((x) => x.step)).toEqual([40, 20]);
+    // The newest is corrupted; then a newer checkpoint is written.
+    const newest = store.pathOf(40);
+    const raw = await readFile(newest);
+    raw.writeUInt8((raw[raw.length - 5] as number) ^ 0xff, raw.length - 5);
+    await writeFile(newest, raw);
+    const content = await CheckpointStore.load(store.pathOf(20));
+    await store.save({ ...content, step: 60 });
+    disposeCheckpoint(content);
+    // Kept: the two newest good ones (60, 20); the corrupt 40 set aside and reported, not counted.
+    expect((await store.list()).map((x) => x.step)).toEqual([60, 20]);
+    expect(invalid).toEqual([newest]);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(dir)).sort()).toEqual([
+      'step-00000020.safetensors',
+      'step-00000040.safetensors.corrupt',
+      'step-00000060.safetensors',
+    ]);
+    // A temp file left by a write that a crash interrupted is removed (and said) on restore.
+    await writeFile(join(dir, '.step-00000080.safetensors.tmp-1-x-y'), 'partial');
+    const b = setup({ steps: 60, checkpointEvery: 20, keepCheckpoints: 2 }, 5);
+    const anomalies: AnomalyEvent[] = [];
+    b.trainer.on('anomaly', (e) => anomalies.push(e));
+    expect(await b.trainer.restore()).toBe(60);
+    expect(anomalies.map((x) => x.kind)).toEqual(['orphan-removed']);
+    expect((await readdir(dir)).some((n) => n.includes('.tmp-'))).toBe(false);
+    b.trainer.dispose();
+    b.model.dispose();
+  }, 120_000);
+
+  it('a finite loss far above its running median is divergence: skipped, rolled back, then the run fails', async () => {
+    const { model, trainer } = setup(
+      { steps: 80, checkpointEvery: 10, maxRollbacks: 1 },
+      1,
+      (t) => ({
+        ...t,
+        kind: t.kind,
+        variables: () => t.variables(),
+        getState: () => t.getState(),
+        setState: (s) => t.setState(s),
+        dispose: () => t.dispose(),
+        loss: (p, rng, report) => {
+          const l = t.loss(p, rng, report);
+          return p >= 25 ? (tf.mul(l, 1e6) as tf.Scalar) : l;
+        },
+      }),
+    );
+    const anomalies: AnomalyEvent[] = [];
+    trainer.on('anomaly', (e) => anomalies.push(e));
+    await expect(trainer.run()).rejects.toThrow(TrainingDivergedError);
+    expect(anomalies[0]).toMatchObject({ kind: 'diverged', step: 25 });
+    expect(anomalies[0]?.message).toMatch(/over 10× its running median/);
+    expect(anomalies.map((x) => x.kind)).toContain('rollback');
+    // No divergent update reached the weights.
+    for (const v of Object.values(model.variables()))
+      expect(tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0])).toBe(1);
+    trainer.dispose();
+    model.dispose();
   }, 60_000);
 
   it('skips a step with a non-finite loss, logs it, and rolls back when they repeat', async () => {

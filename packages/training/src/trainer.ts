@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseOrThrow, Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -10,6 +10,15 @@ import { AdamOptimizer, optimizerConfigSchema } from './optimizer.js';
 import { type DataParallel, packGradients, unpackGradients, weightsDigest } from './replica.js';
 import { type Schedule, warmupConstant, warmupCosine } from './schedule.js';
 import type { TaskReport, TaskStats, TrainTask } from './task.js';
+
+/** Median of a non-empty list. */
+function medianOf(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const m = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[m] as number)
+    : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
+}
 
 /** Learning-rate schedule after warm-up. */
 export type ScheduleKind = 'constant' | 'cosine';
@@ -47,6 +56,15 @@ export const trainConfigSchema = z
     statsEvery: z.number().int().positive().default(10),
     /** Run the evaluation callback every N updates (0: only at the end). */
     evalEvery: z.number().int().min(0).default(0),
+    /**
+     * A finite loss above this multiple of the median of the last 50 losses (once 10 are known)
+     * counts as divergent: skipped like a non-finite one (0: off).
+     */
+    divergenceFactor: z.number().min(0).default(10),
+    /** Also checkpoint when this many minutes have passed since the last one (0: off). */
+    checkpointMinutes: z.number().min(0).default(10),
+    /** Checkpoint after every periodic evaluation (a crash loses at most one evaluation's work). */
+    checkpointAtEval: z.boolean().default(true),
     /** Consecutive non-finite steps (skipped) before rolling back to the last checkpoint. */
     maxNonFinite: z.number().int().positive().default(3),
     /** Roll-backs allowed before the run fails. */
@@ -127,6 +145,9 @@ export class Trainer extends Emitter<TrainerEvents> {
   private readonly schedule: Schedule;
   private metrics: RunMetrics = { evals: [], skipped: 0, rollbacks: 0, lastLoss: Number.NaN };
   private lastCheckpointStep = -1;
+  private lastCheckpointTime = performance.now();
+  /** The last finite losses (up to 50), for the divergence guard. */
+  private recentLosses: number[] = [];
   private stopRequested = false;
   /** Replicas other than 0 keep their own task state (their streams' caches) here. */
   private readonly replicaStore: CheckpointStore | null = null;
@@ -152,6 +173,14 @@ export class Trainer extends Emitter<TrainerEvents> {
         : typeof cp === 'string'
           ? new CheckpointStore(cp, c.keepCheckpoints)
           : cp;
+    if (this.store)
+      this.store.onInvalid = (path, err) =>
+        this.emit('anomaly', {
+          step: this.step,
+          position: this.position,
+          kind: 'bad-checkpoint',
+          message: `${err.message}; skipped (set aside as ${basename(path)}.corrupt when pruning)`,
+        });
     const dp = options.dataParallel;
     if (dp && dp.rank > 0 && this.store)
       this.replicaStore = new CheckpointStore(
@@ -166,6 +195,14 @@ export class Trainer extends Emitter<TrainerEvents> {
    */
   async restore(): Promise<number | null> {
     if (!this.store) return null;
+    // Temp files of writes a crash interrupted are removed before anything else.
+    for (const orphan of await this.store.removeOrphans())
+      this.emit('anomaly', {
+        step: this.step,
+        position: this.position,
+        kind: 'orphan-removed',
+        message: `removed ${basename(orphan)}, left by a checkpoint write that was interrupted`,
+      });
     const content = await this.store.loadLatest((_path, err) =>
       this.emit('anomaly', {
         step: this.step,
@@ -281,6 +318,7 @@ export class Trainer extends Emitter<TrainerEvents> {
         task,
       });
       this.lastCheckpointStep = this.step;
+      this.lastCheckpointTime = performance.now();
       this.emit('checkpoint', { step: this.step, path });
       return path;
     } finally {
@@ -310,9 +348,18 @@ export class Trainer extends Emitter<TrainerEvents> {
           lastVerified = this.step;
         }
         if (this.step % c.statsEvery === 0 && stats) this.emitStats(stats);
-        if (this.options.evaluate && c.evalEvery > 0 && this.step % c.evalEvery === 0)
-          await this.runEval();
-        if (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) await this.checkpoint();
+        const evaluated =
+          this.options.evaluate !== undefined && c.evalEvery > 0 && this.step % c.evalEvery === 0;
+        if (evaluated) await this.runEval();
+        // Replicas must checkpoint on the same steps: only the step rule applies to them.
+        if (
+          (c.checkpointEvery > 0 && this.step % c.checkpointEvery === 0) ||
+          (!dp && evaluated && c.checkpointAtEval && this.step < c.steps) ||
+          (!dp &&
+            c.checkpointMinutes > 0 &&
+            performance.now() - this.lastCheckpointTime > c.checkpointMinutes * 60_000)
+        )
+          await this.checkpoint();
         continue;
       }
       consecutive += 1;
@@ -357,8 +404,12 @@ export class Trainer extends Emitter<TrainerEvents> {
         () =>
           this.task.loss(
             position,
-            // Replicas share the base stream (same draws everywhere) and fork their own from it.
-            dp ? this.rng.fork(`replica-${dp.rank}`) : this.rng,
+            // One draw of the run's stream per micro-batch, whatever the rule consumes inside it:
+            // variants on the same seed see the same dropout masks at the same step (a paired
+            // study). Replicas share that draw and fork their own stream from it.
+            dp
+              ? this.rng.fork(`position-${position}`).fork(`replica-${dp.rank}`)
+              : this.rng.fork(`position-${position}`),
             (r) => reports.push(r),
             layerStats,
           ),
@@ -416,19 +467,32 @@ export class Trainer extends Emitter<TrainerEvents> {
     const norm = Math.sqrt(at(numbers.length - 1));
     const grads = clipToNorm(sum, norm, c.clip > 0 ? c.clip : Number.POSITIVE_INFINITY);
     tf.dispose(Object.values(sum));
-    const finite = Number.isFinite(loss) && Number.isFinite(norm);
+    const allFinite = Number.isFinite(loss) && Number.isFinite(norm);
+    // A finite loss far above its running median is divergence too (lr 1e6 trains to a finite
+    // 3e14): it is skipped and counted like a non-finite one, so it rolls back and then fails.
+    const reference = this.recentLosses.length >= 10 ? medianOf(this.recentLosses) : null;
+    const divergent =
+      allFinite &&
+      reference !== null &&
+      c.divergenceFactor > 0 &&
+      loss > reference * c.divergenceFactor;
+    const finite = allFinite && !divergent;
     const lr = this.schedule(this.step);
     if (finite) {
       this.optimizer.apply(vars, grads, lr);
       this.step += 1;
       this.metrics.lastLoss = loss;
+      this.recentLosses.push(loss);
+      if (this.recentLosses.length > 50) this.recentLosses.shift();
     } else {
       this.metrics.skipped += 1;
       this.emit('anomaly', {
         step: this.step,
         position: this.position,
-        kind: 'non-finite',
-        message: `non-finite ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} at data position ${this.position - A}: update ${this.step + 1} skipped`,
+        kind: divergent ? 'diverged' : 'non-finite',
+        message: divergent
+          ? `loss ${loss.toPrecision(4)} is over ${c.divergenceFactor}× its running median ${(reference as number).toPrecision(4)} at data position ${this.position - A}: update ${this.step + 1} skipped`
+          : `non-finite ${Number.isFinite(loss) ? 'gradient norm' : 'loss'} at data position ${this.position - A}: update ${this.step + 1} skipped`,
       });
     }
     tf.dispose(Object.values(grads));

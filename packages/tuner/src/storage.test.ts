@@ -71,6 +71,24 @@ describe.each(['journal file', 'SQLite', 'PostgreSQL'])('%s storage', (kind) => 
   const maybe = (name: string, fn: () => Promise<void>, timeout?: number) =>
     kind === 'PostgreSQL' && !PG ? it.skip(name, fn) : it(name, fn, timeout);
 
+  maybe('a study name or attribute that looks like SQL is stored as data', async () => {
+    const name = `${uniq()}'); DROP TABLE trials; --`;
+    const s1 = await openStorage(url() as string);
+    const study = await Study.create({ name, storage: s1, sampler: new RandomSampler() });
+    const t = await study.ask();
+    await t.setUserAttr("x'; DELETE FROM studies; --", "'); DROP TABLE studies; --");
+    await study.tell(t, 1);
+    await s1.close();
+    const s2 = await openStorage(url() as string);
+    const again = await Study.create({ name, storage: s2, loadIfExists: true });
+    const [trial] = await again.trials();
+    expect(again.info.name).toBe(name);
+    expect(trial?.userAttrs).toEqual({
+      "x'; DELETE FROM studies; --": "'); DROP TABLE studies; --",
+    });
+    await s2.close();
+  });
+
   maybe(
     'keeps trials, params, values, states, intermediate values and attrs across reopen',
     async () => {
@@ -205,6 +223,80 @@ describe('journal format', () => {
     ]);
     expect(Number.isNaN(ts[0]?.intermediate[0])).toBe(true);
     expect(Study.paramsOf(ts[0] as never)).toEqual({ x: 0.25 });
+  });
+
+  it('a trial enqueued by Optuna (WAITING, system_attrs.fixed_params) is claimed by ask() and keeps its values', async () => {
+    const path = join(dir, 'enqueued.log');
+    writeFileSync(
+      path,
+      [
+        '{"op_code": 0, "worker_id": "u-1", "study_name": "e", "directions": [1]}',
+        '{"op_code": 4, "worker_id": "u-1", "study_id": 0, "datetime_start": null, "state": 4, "value": null, "distributions": {}, "params": {}, "user_attrs": {}, "system_attrs": {"fixed_params": {"x": 0.25, "act": "gelu", "n": 3}}, "intermediate_values": {}}',
+        '',
+      ].join('\n'),
+    );
+    const study = await Study.create({
+      name: 'e',
+      storage: new JournalFileStorage(path),
+      sampler: new RandomSampler(),
+      loadIfExists: true,
+    });
+    const t = await study.ask();
+    expect(t.number).toBe(0);
+    expect(await t.suggestFloat('x', 0, 1)).toBe(0.25);
+    expect(await t.suggestCategorical('act', ['relu', 'gelu'])).toBe('gelu');
+    expect(await t.suggestInt('n', 1, 8)).toBe(3);
+    // A parameter the enqueue did not fix is sampled as usual.
+    const y = await t.suggestFloat('y', 0, 1);
+    expect(y).toBeGreaterThanOrEqual(0);
+    await study.tell(t, 1);
+    const [done] = await study.trials();
+    expect(Study.paramsOf(done as never)).toMatchObject({ x: 0.25, act: 'gelu', n: 3 });
+  });
+
+  it('a record torn at any byte (a crash mid-write) is ignored: the study opens and continues', async () => {
+    const path = join(dir, 'torn.log');
+    const study = await Study.create({
+      name: 't',
+      storage: new JournalFileStorage(path),
+      sampler: new RandomSampler(),
+    });
+    await study.optimize(async (t) => t.suggestFloat('x', 0, 1), { trials: 2 });
+    const whole = readFileSync(path, 'utf8');
+    const lines = whole.trimEnd().split('\n');
+    const head = `${lines.slice(0, -1).join('\n')}\n`;
+    const last = lines.at(-1) as string;
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      for (let k = 0; k <= last.length; k++) {
+        writeFileSync(path, head + last.slice(0, k));
+        const s = new JournalFileStorage(path);
+        const again = await Study.create({ name: 't', storage: s, loadIfExists: true });
+        const before = await again.trials();
+        // The torn record (the last trial's completion) is not applied: no newline, not written.
+        expect(before).toHaveLength(2);
+        expect(before[1]?.state).toBe('RUNNING');
+        // It continues: a new trial is appended on a fresh line (which ends the torn record: a
+        // whole one then counts, a fragment is skipped) and reads back from a new process.
+        const t = await again.ask();
+        await again.tell(t.number, 0.5);
+        expect(readFileSync(path, 'utf8').endsWith('\n')).toBe(true);
+        const reread = await (
+          await Study.create({
+            name: 't',
+            storage: new JournalFileStorage(path),
+            loadIfExists: true,
+          })
+        ).trials();
+        expect(reread.map((x) => x.state)).toEqual([
+          'COMPLETE',
+          k === last.length ? 'COMPLETE' : 'RUNNING',
+          'COMPLETE',
+        ]);
+      }
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   (PYTHON ? it : it.skip)(

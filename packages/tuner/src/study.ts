@@ -82,7 +82,18 @@ export class Trial {
       return this.params[name] as Choice;
     }
     let internal: number;
-    if (isSingle(d)) internal = d.kind === 'categorical' ? 0 : d.low;
+    // Optuna's enqueue_trial: a WAITING trial carrying `system_attrs.fixed_params` (external
+    // values) that its suggestions must return, as Optuna's own trial does.
+    const fixed = this.frozen.systemAttrs.fixed_params as Record<string, unknown> | undefined;
+    if (fixed && name in fixed) {
+      try {
+        internal = toInternal(d, fixed[name]);
+      } catch {
+        throw new SearchSpaceError(
+          `parameter "${name}": the enqueued value ${JSON.stringify(fixed[name])} is not in ${JSON.stringify(d)}`,
+        );
+      }
+    } else if (isSingle(d)) internal = d.kind === 'categorical' ? 0 : d.low;
     else if (
       name in this.relative &&
       JSON.stringify(this.relativeSpace[name]) === JSON.stringify(d)

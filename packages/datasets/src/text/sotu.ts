@@ -63,3 +63,41 @@ export const SOTU_CARD: DatasetCard = {
     'the vocabulary is built from all three splits, as the authors build theirs',
   ],
 };
+
+/** The first year of the shifted test split of {@link loadSotuShift}. */
+export const SOTU_SHIFT_FROM = 2001;
+
+/**
+ * State of the Union under a natural distribution shift in time: the addresses before
+ * `from` (default {@link SOTU_SHIFT_FROM}) are split by year as {@link loadSotu} does (train,
+ * valid and an in-distribution test), and the addresses from `from` on are the `shift` split,
+ * never seen in training: the same genre 1–2 decades later (new topics, names and phrasing).
+ * Disjoint by date: every line of `shift` comes from an address of a year ≥ `from`, every other
+ * line from a year < `from`.
+ */
+export async function loadSotuShift(
+  from = SOTU_SHIFT_FROM,
+): Promise<TextSplits & { shift: string[] }> {
+  const addresses = [...(await loadSotuAddresses())].sort(
+    (a, b) => a.year - b.year || a.name.localeCompare(b.name),
+  );
+  const out: TextSplits & { shift: string[] } = { train: [], valid: [], test: [], shift: [] };
+  for (const a of addresses) {
+    const split = a.year >= from ? 'shift' : sotuSplitOfYear(a.year);
+    out[split].push(...sentenceLines(a.text, SOTU_LINE_WORDS));
+  }
+  return out;
+}
+
+/** Card of the time-shifted SOTU task. */
+export const SOTU_SHIFT_CARD: DatasetCard = {
+  ...SOTU_CARD,
+  name: 'sotu-shift',
+  description: `State of the Union addresses before ${SOTU_SHIFT_FROM} for training and in-distribution evaluation, the addresses of ${SOTU_SHIFT_FROM}–2021 as a shifted test split.`,
+  splits: {
+    train: `years before ${SOTU_SHIFT_FROM} not ending in 8 or 9`,
+    valid: `years before ${SOTU_SHIFT_FROM} ending in 8`,
+    test: `years before ${SOTU_SHIFT_FROM} ending in 9 (in distribution)`,
+    shift: `years ${SOTU_SHIFT_FROM}–2021 (21 addresses; later in time, never trained on)`,
+  },
+};

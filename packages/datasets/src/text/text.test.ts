@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { DatasetError } from '../card.js';
 import { batchify, lmBatchCount, lmBatches } from './batching.js';
 import { paragraphs, sentenceLines, sentences } from './corpus.js';
-import { loadSotu, sotuSplitOfYear } from './sotu.js';
+import {
+  loadSotu,
+  loadSotuAddresses,
+  loadSotuShift,
+  SOTU_SHIFT_FROM,
+  sotuSplitOfYear,
+} from './sotu.js';
 import { EOS, tokenizeLine, UNK, Vocabulary } from './vocab.js';
 import { readWikiText } from './wikitext.js';
 
@@ -159,5 +165,37 @@ describe('LM batching', () => {
     expect(() => batchify(stream, 0)).toThrow(/batchSize must be a positive integer/);
     expect(() => batchify(stream, 20)).toThrow(/too few/);
     expect(() => lmBatches(b, 0).next()).toThrow(/blockLength must be a positive integer/);
+  });
+});
+
+describe('sotu-shift', () => {
+  it('is disjoint by date: shift lines only from addresses of 2001 on, the others only from before', async () => {
+    const splits = await loadSotuShift();
+    const addresses = await loadSotuAddresses();
+    const lineYears = new Map<string, Set<number>>();
+    for (const a of addresses)
+      for (const line of sentenceLines(a.text, 100)) {
+        const years = lineYears.get(line) ?? new Set<number>();
+        years.add(a.year);
+        lineYears.set(line, years);
+      }
+    const years = (lines: string[]) => lines.flatMap((l) => [...(lineYears.get(l) ?? [])]);
+    expect(splits.shift.length).toBeGreaterThan(500);
+    expect(Math.min(...years(splits.shift))).toBeGreaterThanOrEqual(SOTU_SHIFT_FROM);
+    for (const part of [splits.train, splits.valid, splits.test]) {
+      expect(part.length).toBeGreaterThan(500);
+      const ys = years(part).filter((y) => y < SOTU_SHIFT_FROM);
+      // A line repeated verbatim in a later address may also carry that year; each line has an early one.
+      expect(ys.length).toBeGreaterThanOrEqual(part.length);
+      expect(Math.max(...ys)).toBeLessThan(SOTU_SHIFT_FROM);
+    }
+    const shift = new Set(splits.shift);
+    const early = new Set(
+      addresses.filter((a) => a.year < SOTU_SHIFT_FROM).flatMap((a) => sentenceLines(a.text, 100)),
+    );
+    // The earlier splits together are exactly the pre-2001 lines.
+    expect(new Set([...splits.train, ...splits.valid, ...splits.test])).toEqual(early);
+    // No line of the shifted split occurs in an earlier address.
+    expect([...shift].filter((l) => early.has(l))).toEqual([]);
   });
 });

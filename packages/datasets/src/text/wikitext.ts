@@ -42,7 +42,19 @@ export async function readWikiText(
     layout: keyof typeof WIKITEXT_LAYOUTS;
   };
   for (const split of SPLITS) {
-    const text = await fs.readFile(path.join(folder, WIKITEXT_LAYOUTS[layout][split]), 'utf8');
+    const file = path.join(folder, WIKITEXT_LAYOUTS[layout][split]);
+    const bytes = await fs.readFile(file);
+    // Checked before anything is trained: text, UTF-8, and not empty.
+    if (bytes.includes(0))
+      throw new DatasetError(`${file}: not a text file (it contains NUL bytes)`);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new DatasetError(`${file}: not UTF-8 text`);
+    }
+    if (text.trim() === '')
+      throw new DatasetError(`${file}: the ${split} split is empty (no words)`);
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop(); // the final newline ends the last line
     out[split] = lines;

@@ -133,7 +133,14 @@ export class JournalFileStorage implements Storage {
     this.sync();
   }
 
-  /** Replays lines appended since the last read; an undecodable last line (a write in progress) waits. */
+  /** Records skipped on read: torn by a crash mid-write (byte offset and the JSON error). */
+  readonly skipped: { byte: number; reason: string }[] = [];
+
+  /**
+   * Replays lines appended since the last read. A last line without its newline (a write in
+   * progress, or torn) waits; a complete line that is not JSON (a torn record that a later append
+   * ended) is skipped and listed in {@link skipped}.
+   */
   private sync(): void {
     const fd = openSync(this.path, 'r');
     try {
@@ -146,17 +153,21 @@ export class JournalFileStorage implements Storage {
       while (pos < text.length) {
         const nl = text.indexOf('\n', pos);
         const line = nl < 0 ? text.slice(pos) : text.slice(pos, nl);
-        let op: Op;
+        if (nl < 0) break; // no newline yet: a write in progress, or torn by a crash
+        let op: Op | null = null;
         try {
           op = parsePyJson(line) as Op;
         } catch (err) {
-          if (nl < 0 || nl === text.length - 1) break; // the last line may be half-written
-          throw new StorageError(
-            `${this.path}: line at byte ${this.offset + Buffer.byteLength(text.slice(0, pos))} is not JSON: ${(err as Error).message}`,
+          // A record torn by a crash mid-write, ended by the next writer's fresh line (as
+          // Optuna's journal does): skipped, and said once.
+          const at = this.offset + Buffer.byteLength(text.slice(0, pos));
+          this.skipped.push({ byte: at, reason: (err as Error).message });
+          process.emitWarning(
+            `${this.path}: skipped an incomplete record at byte ${at} (a write torn by a crash)`,
+            'JournalWarning',
           );
         }
-        if (nl < 0) break; // no newline yet: incomplete
-        this.apply(op);
+        if (op) this.apply(op);
         pos = nl + 1;
       }
       this.offset += Buffer.byteLength(text.slice(0, pos));
@@ -295,9 +306,16 @@ export class JournalFileStorage implements Storage {
       this.sync();
       const { ops, result } = build();
       if (ops.length) {
-        const text = ops.map((o) => `${pyJson(o)}\n`).join('');
-        const fd = openSync(this.path, 'a');
+        let text = ops.map((o) => `${pyJson(o)}\n`).join('');
+        const fd = openSync(this.path, 'a+');
         try {
+          // A file that does not end in a newline was torn by a crash: start on a fresh line.
+          const size = fstatSync(fd).size;
+          if (size > 0) {
+            const last = Buffer.alloc(1);
+            readSync(fd, last, 0, 1, size - 1);
+            if (last[0] !== 0x0a) text = `\n${text}`;
+          }
           writeSync(fd, text);
           fsyncSync(fd);
         } finally {
