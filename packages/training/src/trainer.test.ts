@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, initBackend, Rng } from '@msmoe/core';
 import { MoELanguageModel, parseLmConfig } from '@msmoe/models';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CheckpointError, CheckpointStore, disposeCheckpoint } from './checkpoint.js';
 import { evaluateLm } from './evaluate.js';
 import type { AnomalyEvent, StepEvent } from './events.js';
@@ -143,7 +143,10 @@ describe('Trainer', () => {
     await writeFile(path, edited);
     await expect(CheckpointStore.load(path)).rejects.toThrow(/checksum mismatch/);
     // Metadata that is not JSON (same length, so the file still parses) is a defect of the file.
-    const torn = Buffer.from(good.toString('latin1').replace('\\"step\\":40', '\\"step\\":4{'), 'latin1');
+    const torn = Buffer.from(
+      good.toString('latin1').replace('\\"step\\":40', '\\"step\\":4{'),
+      'latin1',
+    );
     await writeFile(path, torn);
     await expect(CheckpointStore.load(path)).rejects.toThrow(CheckpointError);
     const b = setup({ steps: 40 }, 5);
