@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, initBackend, Rng } from '@msmoe/core';
 import { MoELanguageModel, parseLmConfig } from '@msmoe/models';
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 import { CheckpointError, CheckpointStore, disposeCheckpoint } from './checkpoint.js';
 import { evaluateLm } from './evaluate.js';
 import type { AnomalyEvent, StepEvent } from './events.js';

@@ -182,6 +182,15 @@ describe.each(['journal file', 'SQLite', 'PostgreSQL'])('%s storage', (kind) => 
   );
 });
 
+describe('optional SQL drivers', () => {
+  it('a missing driver is a clear error naming the package to install', async () => {
+    const { optionalDriver } = await import('./storage/rdb.js');
+    await expect(optionalDriver('no-such-sql-driver-x', 'sqlite:')).rejects.toThrow(
+      /sqlite: storages need the optional package no-such-sql-driver-x: npm i no-such-sql-driver-x \(the journal:<file> storage needs nothing\)/,
+    );
+  });
+});
+
 describe('journal format', () => {
   it('writes Python’s NaN/Infinity tokens and float forms, and reads them back', () => {
     const line = pyJson({

@@ -94,7 +94,7 @@ describe('UnsortedSegmentSum (wasm: added, cpu: linear-time replacement)', () =>
     for (const backend of TEST_BACKENDS) {
       await useBackend(backend);
       const t = tf.tensor2d(table, [6, 4]);
-      const w = tf.linspace(-1, 1, 7 * 4).reshape([7, 4]);
+      const w = tf.reshape(tf.linspace(-1, 1, 7 * 4), [7, 4]);
       const g = tf.grad((p: tf.Tensor) =>
         tf.sum(tf.mul(tf.gather(p, tf.tensor1d(idx, 'int32')), w)),
       )(t);

@@ -339,9 +339,28 @@ class ConnectionLock {
   }
 }
 
+/**
+ * Loads an SQL driver, an optional peer dependency of `@msmoe/tuner` (the journal file needs
+ * none): a missing one is a clear error naming the package to install.
+ */
+export async function optionalDriver<T>(pkg: string, scheme: string): Promise<T> {
+  try {
+    return (await import(pkg)) as T;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new StorageError(
+        `${scheme} storages need the optional package ${pkg}: npm i ${pkg} (the journal:<file> storage needs nothing)`,
+      );
+    throw err;
+  }
+}
+
 /** A SQLite connection (better-sqlite3, WAL, busy timeout) for {@link RdbStorage}. */
 export async function sqliteConnection(path: string): Promise<SqlConnection> {
-  const { default: Database } = await import('better-sqlite3');
+  const { default: Database } = await optionalDriver<{
+    default: typeof import('better-sqlite3');
+  }>('better-sqlite3', 'sqlite:');
   const db = new Database(path, { timeout: 30_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 30000');
@@ -378,7 +397,7 @@ export async function sqliteConnection(path: string): Promise<SqlConnection> {
 
 /** A PostgreSQL connection (one pg client) for {@link RdbStorage}. */
 export async function postgresConnection(url: string): Promise<SqlConnection> {
-  const pg = await import('pg');
+  const pg = await optionalDriver<typeof import('pg')>('pg', 'postgres://');
   const Client = (pg.default ?? pg).Client;
   const client = new Client({ connectionString: url });
   await client.connect();
