@@ -1,9 +1,9 @@
 // The demo's static server as a hostile client would try it: links out of the folder, unreadable
 // files, special files, other methods and foreign Host headers.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { httpRequest } from '../../../tools/testing/http.js';
 
 const { serve } =
   require('../../../tools/serve-static.ts') as typeof import('../../../tools/serve-static.js');
@@ -31,32 +31,8 @@ afterAll(() => {
   rmSync(outside, { recursive: true, force: true });
 });
 
-function get(
-  path: string,
-  options: { method?: string; host?: string } = {},
-): Promise<{ status: number; body: string }> {
-  const url = new URL(path, server.url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: url.port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { host: options.host ?? `127.0.0.1:${url.port}` },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d) => {
-          body += String(d);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string, options: { method?: string; host?: string } = {}) =>
+  httpRequest(server.url, { ...options, path });
 
 describe('serve-static', () => {
   it('serves the folder', async () => {

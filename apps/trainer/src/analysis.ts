@@ -295,31 +295,35 @@ export function verdictsHtml(claims: Claim[]): string {
     .join('')}`;
 }
 
-/** The table as text: paired columns (Δ% vs baseline [95% CI], p, sign, MDE) or Welch's p. */
-export function formatTable(rows: CompareRow[]): string {
-  const paired = rows.some((r) => r.paired);
-  const t = new Table({
-    head: paired
-      ? [
-          'arm',
-          'metric',
-          'variant',
-          'mean ± std',
-          'n',
-          'diverged',
-          'Δ% vs baseline [95% CI]',
-          'p (paired t)',
-          'sign +/−',
-          'MDE %',
-        ]
-      : ['arm', 'metric', 'variant', 'mean ± std', '95% interval', 'n', 'p (Welch)', 'significant'],
-    style: { head: [], border: [] },
-  });
-  for (const r of rows) {
-    const n = String(r.values.filter(Number.isFinite).length);
-    if (paired) {
-      const pc = r.paired;
-      t.push([
+const PAIRED_HEAD = [
+  'arm',
+  'metric',
+  'variant',
+  'mean ± std',
+  'n',
+  'diverged',
+  'Δ% vs baseline [95% CI]',
+  'p (paired t)',
+  'sign +/−',
+  'MDE %',
+];
+const WELCH_HEAD = [
+  'arm',
+  'metric',
+  'variant',
+  'mean ± std',
+  '95% interval',
+  'n',
+  'p (Welch)',
+  'significant',
+];
+
+/** The cells of one row, paired or Welch (the text table and the HTML table share them). */
+function rowCells(r: CompareRow, paired: boolean): string[] {
+  const n = String(r.values.filter(Number.isFinite).length);
+  const pc = r.paired;
+  return paired
+    ? [
         r.arm,
         r.metric,
         r.variant,
@@ -330,9 +334,8 @@ export function formatTable(rows: CompareRow[]): string {
         pc ? (Number.isFinite(pc.p) ? pc.p.toFixed(4) : 'n/a') : '',
         pc ? `${pc.sign.positive}/${pc.sign.negative}` : '',
         pc && Number.isFinite(pc.mdePct) ? pc.mdePct.toFixed(1) : '',
-      ]);
-    } else
-      t.push([
+      ]
+    : [
         r.arm,
         r.metric,
         r.variant,
@@ -341,55 +344,28 @@ export function formatTable(rows: CompareRow[]): string {
         n,
         r.p === null ? 'baseline' : Number.isFinite(r.p) ? r.p.toFixed(4) : 'n/a',
         r.p === null ? '' : r.significant ? 'yes (p < 0.05)' : 'no',
-      ]);
-  }
+      ];
+}
+
+/** The table as text: paired columns (Δ% vs baseline [95% CI], p, sign, MDE) or Welch's p. */
+export function formatTable(rows: CompareRow[]): string {
+  const paired = rows.some((r) => r.paired);
+  const t = new Table({
+    head: paired ? PAIRED_HEAD : WELCH_HEAD,
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) t.push(rowCells(r, paired));
   return t.toString();
 }
 
 /** The table as HTML (report.html). */
 export function tableHtml(rows: CompareRow[]): string {
   const paired = rows.some((r) => r.paired);
-  const head = paired
-    ? [
-        'arm',
-        'metric',
-        'variant',
-        'mean ± std',
-        'n',
-        'diverged',
-        'Δ% vs baseline [95% CI]',
-        'p (paired t)',
-        'sign +/−',
-        'MDE %',
-      ]
-    : ['arm', 'metric', 'variant', 'mean ± std', '95% interval', 'n', 'p (Welch)', 'significant'];
+  const head = paired ? PAIRED_HEAD : WELCH_HEAD;
   const body = rows
     .map((r) => {
       const pc = r.paired;
-      const n = r.values.filter(Number.isFinite).length;
-      const cells = paired
-        ? [
-            r.arm,
-            r.metric,
-            r.variant,
-            `${fmt(r.mean)} ± ${fmt(r.std)}`,
-            String(n),
-            String(r.diverged),
-            pc ? `${pct(pc.effectPct)} [${pct(pc.ci[0])}, ${pct(pc.ci[1])}]` : 'baseline',
-            pc ? (Number.isFinite(pc.p) ? pc.p.toFixed(4) : 'n/a') : '',
-            pc ? `${pc.sign.positive}/${pc.sign.negative}` : '',
-            pc && Number.isFinite(pc.mdePct) ? pc.mdePct.toFixed(1) : '',
-          ]
-        : [
-            r.arm,
-            r.metric,
-            r.variant,
-            `${fmt(r.mean)} ± ${fmt(r.std)}`,
-            `[${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`,
-            String(n),
-            r.p === null ? 'baseline' : Number.isFinite(r.p) ? r.p.toFixed(4) : 'n/a',
-            r.p === null ? '' : r.significant ? 'yes' : 'no',
-          ];
+      const cells = rowCells(r, paired);
       const bold = pc && pc.p < 0.05 && (pc.ci[0] > 0 || pc.ci[1] < 0);
       return `<tr>${cells.map((c) => `<td>${bold ? `<b>${esc(c)}</b>` : esc(c)}</td>`).join('')}</tr>`;
     })

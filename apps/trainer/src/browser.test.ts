@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { findRuns, RunWriter, readRun, renderReport } from '@msmoe/tracking';
 import type { Browser } from 'playwright-core';
 import { CHART_PROBE, hasChromium, launchChromium } from '../../../tools/testing/chromium.js';
+import { httpRequest } from '../../../tools/testing/http.js';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'apps', 'trainer', 'src', 'main.ts');
@@ -99,32 +99,8 @@ maybe('report and dashboard in headless Chromium', () => {
   }, 60_000);
 
   it('msmoe dashboard serves the live page on 127.0.0.1 and shows new steps as runs train', async () => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@msmoe/source',
-        MAIN,
-        'dashboard',
-        dir,
-        '--port',
-        '0',
-        '--refresh',
-        '1',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { url, child } = await startDashboard(dir, ['--refresh', '1']);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let text = '';
-        child.stdout?.on('data', (d) => {
-          text += String(d);
-          const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text);
-          if (m) resolve(m[1] as string);
-        });
-        child.on('exit', () => reject(new Error(`dashboard exited: ${text}`)));
-      });
       const page = await browser.newPage();
       await page.goto(url);
       expect(((await page.evaluate(CHART_PROBE)) as Probe).length).toBeGreaterThanOrEqual(7);
@@ -147,13 +123,27 @@ maybe('report and dashboard in headless Chromium', () => {
   }, 60_000);
 });
 
+/** The node arguments of `msmoe dashboard <dir> --port <port>`. */
+const DASHBOARD = (dir: string, port: string) => [
+  '--import',
+  'tsx',
+  '--conditions=@msmoe/source',
+  MAIN,
+  'dashboard',
+  dir,
+  '--port',
+  port,
+];
+
 /** Starts `msmoe dashboard <dir> --port 0`; resolves with its URL and the process. */
-function startDashboard(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@msmoe/source', MAIN, 'dashboard', dir, '--port', '0'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+function startDashboard(
+  dir: string,
+  extra: string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...DASHBOARD(dir, '0'), ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let text = '';
     child.stdout?.on('data', (d) => {
@@ -165,32 +155,7 @@ function startDashboard(dir: string): Promise<{ url: string; child: ChildProcess
   });
 }
 
-function ask(
-  url: string,
-  options: { method?: string; host?: string } = {},
-): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: u.port,
-        path: u.pathname,
-        method: options.method ?? 'GET',
-        headers: { host: options.host ?? u.host },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d) => {
-          body += String(d);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const ask = httpRequest;
 
 describe('dashboard as a hostile or unlucky user finds it', () => {
   let dir: string;
@@ -234,30 +199,19 @@ describe('dashboard as a hostile or unlucky user finds it', () => {
       expect((await ask(url, { host: 'attacker.example' })).status).toBe(403);
       expect((await ask(url, { host: `localhost:${new URL(url).port}` })).status).toBe(200);
       // A port in use: one line, exit 2.
-      const busy = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--conditions=@msmoe/source',
-          MAIN,
-          'dashboard',
-          dir,
-          '--port',
-          new URL(url).port,
-        ],
-        { cwd: ROOT, encoding: 'utf8' },
-      );
+      const busy = spawnSync(process.execPath, DASHBOARD(dir, new URL(url).port), {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       expect(busy.status).toBe(2);
       expect(busy.stderr.trim()).toMatch(/^msmoe: dashboard: port \d+ is in use/);
     } finally {
       child.kill('SIGINT');
     }
-    const range = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@msmoe/source', MAIN, 'dashboard', dir, '--port', '70000'],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
+    const range = spawnSync(process.execPath, DASHBOARD(dir, '70000'), {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(range.status).toBe(2);
     expect(range.stderr.trim()).toMatch(/--port 70000 is out of range/);
   }, 60_000);

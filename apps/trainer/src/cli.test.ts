@@ -4,25 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMetadata } from '@msmoe/onnx';
 import { readRun, readTfEvents } from '@msmoe/tracking';
-
-const ROOT = join(__dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'apps', 'trainer', 'src', 'main.ts');
-// As `npm run msmoe`: one process (the tsx CLI wrapper would put a second one in front of the signals).
-const NODE_ARGS = ['--import', 'tsx', '--conditions=@msmoe/source', MAIN];
-/** A CPU-cheap run: tiny preset shrunk, a 300-word vocabulary, short evaluations. */
-const SMALL = [
-  '--batch-size',
-  '4',
-  '--set',
-  'data.vocabSize=300',
-  'model.overrides.dModel=16',
-  'model.overrides.dInner=16',
-  'model.overrides.blockLength=8',
-  'model.overrides.span=8',
-  'eval.blocks=2',
-  'eval.finalBlocks=3',
-  'eval.batchSize=4',
-];
+import { NODE_ARGS, ROOT, SMALL } from './testing/cli.js';
 
 function msmoe(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [...NODE_ARGS, ...args], {

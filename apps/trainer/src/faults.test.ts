@@ -6,10 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@msmoe/core';
+import { NODE_ARGS, ROOT, SMALL } from './testing/cli.js';
 
-const ROOT = join(__dirname, '..', '..', '..');
-const MAIN = join(ROOT, 'apps', 'trainer', 'src', 'main.ts');
-const NODE_ARGS = ['--import', 'tsx', '--conditions=@msmoe/source', MAIN];
 const out = mkdtempSync(join(tmpdir(), 'msmoe-faults-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -19,18 +17,8 @@ const RUN = [
   '--backend',
   'cpu',
   '--quiet',
-  '--batch-size',
-  '4',
-  '--set',
-  'data.vocabSize=300',
-  'model.overrides.dModel=16',
-  'model.overrides.dInner=16',
-  'model.overrides.blockLength=8',
-  'model.overrides.span=8',
+  ...SMALL,
   'eval.every=10',
-  'eval.blocks=2',
-  'eval.finalBlocks=3',
-  'eval.batchSize=4',
   'train.checkpointEvery=1',
   'train.keepCheckpoints=2',
 ];

@@ -118,16 +118,10 @@ export class TfEventsWriter {
     if (value.length) this.write({ wall_time: wallTime, step, summary: { value } });
   }
 
-  /** Ends the hparams session (TensorBoard's `STATUS_SUCCESS` = 1, `STATUS_FAILURE` = 2). */
-  sessionEnd(status: 'success' | 'failure'): void {
+  /** Writes one hparams-plugin record (`_hparams_/<kind>`) at step 0. */
+  private hparamsRecord(kind: 'session_start_info' | 'session_end_info', data: object): void {
     const content = PluginDataMsg.encode(
-      PluginDataMsg.fromObject({
-        version: 0,
-        session_end_info: {
-          status: status === 'success' ? 1 : 2,
-          end_time_secs: Date.now() / 1000,
-        },
-      }),
+      PluginDataMsg.fromObject({ version: 0, [kind]: data }),
     ).finish();
     this.write({
       wall_time: Date.now() / 1000,
@@ -135,11 +129,19 @@ export class TfEventsWriter {
       summary: {
         value: [
           {
-            tag: '_hparams_/session_end_info',
+            tag: `_hparams_/${kind}`,
             metadata: { plugin_data: { plugin_name: 'hparams', content } },
           },
         ],
       },
+    });
+  }
+
+  /** Ends the hparams session (TensorBoard's `STATUS_SUCCESS` = 1, `STATUS_FAILURE` = 2). */
+  sessionEnd(status: 'success' | 'failure'): void {
+    this.hparamsRecord('session_end_info', {
+      status: status === 'success' ? 1 : 2,
+      end_time_secs: Date.now() / 1000,
     });
   }
 
@@ -153,23 +155,10 @@ export class TfEventsWriter {
           : typeof v === 'boolean'
             ? { bool_value: v }
             : { string_value: v };
-    const content = PluginDataMsg.encode(
-      PluginDataMsg.fromObject({
-        version: 0,
-        session_start_info: { hparams, group_name: groupName, start_time_secs: Date.now() / 1000 },
-      }),
-    ).finish();
-    this.write({
-      wall_time: Date.now() / 1000,
-      step: 0,
-      summary: {
-        value: [
-          {
-            tag: '_hparams_/session_start_info',
-            metadata: { plugin_data: { plugin_name: 'hparams', content } },
-          },
-        ],
-      },
+    this.hparamsRecord('session_start_info', {
+      hparams,
+      group_name: groupName,
+      start_time_secs: Date.now() / 1000,
     });
   }
 }

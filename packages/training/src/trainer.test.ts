@@ -43,6 +43,23 @@ function setup(
   return { model, task, trainer };
 }
 
+/** A task whose loss at data position p is multiplied by `factor(p)` (NaN or a blow-up). */
+const scaleLoss =
+  (factor: (position: number) => number) =>
+  (t: TrainTask): TrainTask => ({
+    ...t,
+    kind: t.kind,
+    variables: () => t.variables(),
+    getState: () => t.getState(),
+    setState: (s) => t.setState(s),
+    dispose: () => t.dispose(),
+    loss: (p, rng, report) => {
+      const l = t.loss(p, rng, report);
+      const f = factor(p);
+      return f === 1 ? l : (tf.mul(l, f) as tf.Scalar);
+    },
+  });
+
 function losses(trainer: Trainer): Map<number, number> {
   const out = new Map<number, number>();
   trainer.on('step', (e) => out.set(e.step, e.loss));
@@ -204,22 +221,46 @@ describe('Trainer', () => {
     b.model.dispose();
   }, 120_000);
 
+  it('checkpoints after every periodic evaluation and when the time since the last one is up, with checkpointEvery off', async () => {
+    const saved = async (
+      over: Partial<TrainConfigInput>,
+      evaluate?: () => Record<string, number>,
+    ) => {
+      await rm(dir, { recursive: true, force: true });
+      const { model, trainer } = setup(
+        { steps: 12, checkpointEvery: 0, keepCheckpoints: 20, ...over },
+        1,
+        undefined,
+        evaluate,
+      );
+      const steps: number[] = [];
+      trainer.on('checkpoint', (e) => steps.push(e.step));
+      await trainer.run();
+      trainer.dispose();
+      model.dispose();
+      return steps;
+    };
+    // At every evaluation (5, 10) and at the end (12); nothing else.
+    expect(await saved({ evalEvery: 5, checkpointMinutes: 0 }, () => ({ x: 1 }))).toEqual([
+      5, 10, 12,
+    ]);
+    // Off: only the final one.
+    expect(
+      await saved({ evalEvery: 5, checkpointMinutes: 0, checkpointAtEval: false }, () => ({
+        x: 1,
+      })),
+    ).toEqual([12]);
+    // Time-based: a 1 ms period checkpoints after every step.
+    expect(await saved({ checkpointMinutes: 1 / 60_000 })).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+  }, 120_000);
+
   it('a finite loss far above its running median is divergence: skipped, rolled back, then the run fails', async () => {
     const { model, trainer } = setup(
       { steps: 80, checkpointEvery: 10, maxRollbacks: 1 },
       1,
-      (t) => ({
-        ...t,
-        kind: t.kind,
-        variables: () => t.variables(),
-        getState: () => t.getState(),
-        setState: (s) => t.setState(s),
-        dispose: () => t.dispose(),
-        loss: (p, rng, report) => {
-          const l = t.loss(p, rng, report);
-          return p >= 25 ? (tf.mul(l, 1e6) as tf.Scalar) : l;
-        },
-      }),
+      scaleLoss((p) => (p >= 25 ? 1e6 : 1)),
     );
     const anomalies: AnomalyEvent[] = [];
     trainer.on('anomaly', (e) => anomalies.push(e));
@@ -236,18 +277,11 @@ describe('Trainer', () => {
 
   it('skips a step with a non-finite loss, logs it, and rolls back when they repeat', async () => {
     const poisoned = new Set([7, 30, 31, 32]);
-    const { model, trainer } = setup({ steps: 40, checkpointEvery: 10 }, 1, (t) => ({
-      ...t,
-      kind: t.kind,
-      variables: () => t.variables(),
-      getState: () => t.getState(),
-      setState: (s) => t.setState(s),
-      dispose: () => t.dispose(),
-      loss: (p, rng, report) => {
-        const l = t.loss(p, rng, report);
-        return poisoned.has(p) ? (tf.mul(l, Number.NaN) as tf.Scalar) : l;
-      },
-    }));
+    const { model, trainer } = setup(
+      { steps: 40, checkpointEvery: 10 },
+      1,
+      scaleLoss((p) => (poisoned.has(p) ? Number.NaN : 1)),
+    );
     const anomalies: AnomalyEvent[] = [];
     trainer.on('anomaly', (e) => anomalies.push(e));
     const steps: StepEvent[] = [];
