@@ -17,6 +17,9 @@ const STEPS = values.quick ? 40 : 300;
 const CELLS = 4;
 const TOKENS_PER_STEP = 8 * 32; // tiny: 8 streams × 32 tokens
 
+/** `node` arguments that run the msmoe CLI from its sources (as `npm run msmoe`). */
+const MSMOE = ['--import', 'tsx', '--conditions=@msmoe/source', 'apps/trainer/src/main.ts'];
+
 const cases: { workers: number; tokensPerSec: number; seconds: number }[] = [];
 for (const workers of [1, 2]) {
   const out = mkdtempSync(join(tmpdir(), 'msmoe-parallel-'));
@@ -24,10 +27,7 @@ for (const workers of [1, 2]) {
   const r = spawnSync(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      '--conditions=@msmoe/source',
-      'apps/trainer/src/main.ts',
+      ...MSMOE,
       'compare',
       '--variants',
       'g,m',
@@ -70,10 +70,7 @@ for (const [preset, p] of Object.entries(PRESETS)) {
     const r = spawnSync(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        '--conditions=@msmoe/source',
-        'apps/trainer/src/main.ts',
+        ...MSMOE,
         'train',
         '--preset',
         preset,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readMetadata } from '@msmoe/onnx';
 import { readRun, readTfEvents } from '@msmoe/tracking';
-import { NODE_ARGS, ROOT, SMALL } from './testing/cli.js';
+import { loggedSteps, NODE_ARGS, ROOT, SMALL } from './testing/cli.js';
 
 function msmoe(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [...NODE_ARGS, ...args], {
@@ -141,12 +141,7 @@ describe('msmoe train', () => {
     child.stderr?.on('data', (d) => {
       stderr += String(d);
     });
-    const steps = () =>
-      existsSync(join(runDir, 'metrics.jsonl'))
-        ? readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-            .split('\n')
-            .filter((l) => l.includes('"kind":"step"')).length
-        : 0;
+    const steps = () => loggedSteps(runDir);
     await until(() => steps() >= 12, 120_000);
     child.kill('SIGINT');
     expect(await exitOf(child)).toBe(130);
@@ -230,12 +225,7 @@ describe('msmoe train --data-parallel', () => {
       [...NODE_ARGS, ...args, '--data-parallel', '2', '--out', join(out, 'three')],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const steps = () =>
-      existsSync(join(runDir, 'metrics.jsonl'))
-        ? readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-            .split('\n')
-            .filter((l) => l.includes('"kind":"step"')).length
-        : 0;
+    const steps = () => loggedSteps(runDir);
     await until(() => steps() >= 8, 120_000);
     child.kill('SIGINT');
     expect(await exitOf(child)).toBe(130);

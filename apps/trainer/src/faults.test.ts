@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@msmoe/core';
-import { NODE_ARGS, ROOT, SMALL } from './testing/cli.js';
+import { loggedSteps, NODE_ARGS, ROOT, SMALL } from './testing/cli.js';
 
 const out = mkdtempSync(join(tmpdir(), 'msmoe-faults-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -56,12 +56,7 @@ describe('fault injection', () => {
       // The moment: every fifth kill lands at a random time in startup; the others a few steps
       // (0–7) into training plus a random 0–60 ms, which with a checkpoint every step often falls
       // inside a checkpoint write.
-      const logged = () =>
-        existsSync(join(runDir, 'metrics.jsonl'))
-          ? readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-              .split('\n')
-              .filter((l) => l.includes('"kind":"step"')).length
-          : 0;
+      const logged = () => loggedSteps(runDir);
       const startup = k % 5 === 0;
       const target = logged() + rng.int(8) + 1;
       const jitter = rng.int(60);
@@ -84,11 +79,7 @@ describe('fault injection', () => {
       if (exited) break; // finished before its kill
       child.kill('SIGKILL');
       await exit;
-      const steps = existsSync(join(runDir, 'metrics.jsonl'))
-        ? readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
-            .split('\n')
-            .filter((l) => l.includes('"kind":"step"')).length
-        : 0;
+      const steps = loggedSteps(runDir);
       kills.push({ after: startup ? `${after} ms` : `step ${target}+${jitter} ms`, step: steps });
     }
     console.log(

@@ -1,4 +1,5 @@
 // What the CLI tests share: how to start `msmoe` as `npm run msmoe` does, and a CPU-cheap run.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The repository root. */
@@ -21,3 +22,13 @@ export const SMALL = [
   'eval.finalBlocks=3',
   'eval.batchSize=4',
 ];
+
+/** Training steps a run folder has logged so far (0 before its metrics.jsonl exists). */
+export function loggedSteps(runDir: string): number {
+  const file = join(runDir, 'metrics.jsonl');
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"kind":"step"')).length
+    : 0;
+}
