@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { Rng, writeFileAtomic } from '@msmoe/core';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Rng, removeAtomicTempFiles, writeFileAtomic } from '@msmoe/core';
 import { channelStats, type ImageSet, normalize, stratifiedIndices, subset } from '@msmoe/datasets';
 import {
   MoELanguageModel,
@@ -205,12 +205,12 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
   if (!lead) return trainReplica(trainer, model, dir, options.resume !== undefined);
   let writer: RunWriter;
   try {
+    // Temp files of atomic writes (config.json, eval.json) a crash interrupted go first (also
+    // from a folder a crash left before its config.json was written).
+    const orphans = await removeAtomicTempFiles(dir);
     if (options.resume) {
-      // Temp files of atomic writes (config.json, eval.json) a crash interrupted go first.
-      for (const n of readdirSync(dir).filter((f) => /^\..*\.tmp-/.test(f))) {
-        rmSync(join(dir, n), { force: true });
-        options.reporter.warn(`  removed ${n}, left by a write that was interrupted`);
-      }
+      for (const o of orphans)
+        options.reporter.warn(`  removed ${basename(o)}, left by a write that was interrupted`);
       // A run that stopped before its first checkpoint starts again from step 0 in its folder.
       const restored = (await trainer.restore()) ?? 0;
       // Drop log lines written after the checkpoint (a crash between checkpoints), so they are not doubled.
@@ -236,10 +236,6 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions): Pro
         ...(replica ? { dataParallel: replica.size } : {}),
         provenance: provenance(options.backend),
       };
-      // A folder a crash left before its config.json was written: its temp files go.
-      if (existsSync(dir))
-        for (const n of readdirSync(dir).filter((f) => /^\..*\.tmp-/.test(f)))
-          rmSync(join(dir, n), { force: true });
       writer = await RunWriter.create(dir, resolved, {
         variant: resolved.variant,
         rule: c.model.rule.rule,

@@ -40,3 +40,25 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     // Not supported (e.g. Windows): the rename is still atomic.
   }
 }
+
+/** Whether a file name is a temporary file of {@link writeFileAtomic} (`.<name>.tmp-…`). */
+export const isAtomicTempFile = (name: string): boolean => /^\..*\.tmp-/.test(name);
+
+/**
+ * Deletes the temporary files of {@link writeFileAtomic} that a crash left in `dir` (not its
+ * subfolders); returns their paths. A missing folder has none. Call it only where no write to
+ * that folder is in flight (e.g. on resume, before training starts). Node only.
+ */
+export async function removeAtomicTempFiles(dir: string): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const nodePath = await import('node:path');
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const orphans = names.filter(isAtomicTempFile).map((n) => nodePath.join(dir, n));
+  for (const o of orphans) await fs.rm(o, { force: true });
+  return orphans;
+}

@@ -28,7 +28,7 @@ export {
   tfjsBackendName,
 } from './backend.js';
 export { maxAbsDiff, maxRelDiff } from './compare.js';
-export { writeFileAtomic } from './fs.js';
+export { isAtomicTempFile, removeAtomicTempFiles, writeFileAtomic } from './fs.js';
 export {
   checkGradients,
   checkVariableGradients,

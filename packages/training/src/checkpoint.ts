@@ -3,6 +3,7 @@ import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type RngState,
+  removeAtomicTempFiles,
   SafetensorsError,
   safetensorsToTensors,
   tensorsToSafetensors,
@@ -166,16 +167,8 @@ export class CheckpointStore {
   }
 
   /** Deletes temp files left by writes that a crash interrupted (`.step-….tmp-*`). */
-  async removeOrphans(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return [];
-    }
-    const orphans = names.filter((n) => /^\..*\.tmp-/.test(n)).map((n) => join(this.dir, n));
-    for (const o of orphans) await rm(o, { force: true });
-    return orphans;
+  removeOrphans(): Promise<string[]> {
+    return removeAtomicTempFiles(this.dir);
   }
 
   /** Checks a checkpoint file's structure and checksum without making tensors. */
