@@ -122,7 +122,7 @@ try {
     );
     if (copies.size !== 1)
       throw new Error(`${copies.size} copies of tfjs-core: ${[...copies].join(', ')}`);
-    if (/better-sqlite3|\/pg$/m.test(run('npm', ['ls', '--all', '--parseable'], project)))
+    if (/better-sqlite3|libsql|\/pg$/m.test(run('npm', ['ls', '--all', '--parseable'], project)))
       throw new Error('an SQL driver was installed');
     return '1 copy';
   });

@@ -1,5 +1,5 @@
-// Relational storage for many workers (spec tuner.md §10.2, our schema): SQLite (better-sqlite3,
-// WAL, one machine) and PostgreSQL (pg, many machines). Trial numbers are assigned in a
+// Relational storage for many workers (spec tuner.md §10.2, our schema): SQLite (libsql or
+// better-sqlite3, WAL, one machine) and PostgreSQL (pg, many machines). Trial numbers are assigned in a
 // transaction that locks the study; state changes are compare-and-set UPDATEs; heartbeats use
 // the database server's clock.
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -356,11 +356,41 @@ export async function optionalDriver<T>(pkg: string, scheme: string): Promise<T>
   }
 }
 
-/** A SQLite connection (better-sqlite3, WAL, busy timeout) for {@link RdbStorage}. */
+/** The part of the better-sqlite3 API that libsql shares and the SQLite storage uses. */
+interface SqliteDatabase {
+  pragma(sql: string): unknown;
+  exec(sql: string): unknown;
+  prepare(sql: string): {
+    readonly reader: boolean;
+    all(...params: unknown[]): unknown[];
+    run(...params: unknown[]): unknown;
+  };
+  close(): unknown;
+}
+type SqliteDriver = {
+  default: new (path: string, options?: { timeout?: number }) => SqliteDatabase;
+};
+
+/**
+ * The SQLite driver: `libsql` (prebuilt binaries on npm, nothing to compile), or `better-sqlite3`
+ * where a project has it instead; both take the same calls and SQLite's own file locks.
+ */
+async function sqliteDriver(): Promise<SqliteDriver> {
+  try {
+    return await optionalDriver<SqliteDriver>('libsql', 'sqlite:');
+  } catch (err) {
+    if (!(err instanceof StorageError)) throw err;
+    try {
+      return await optionalDriver<SqliteDriver>('better-sqlite3', 'sqlite:');
+    } catch {
+      throw err;
+    }
+  }
+}
+
+/** A SQLite connection (libsql or better-sqlite3, WAL, busy timeout) for {@link RdbStorage}. */
 export async function sqliteConnection(path: string): Promise<SqlConnection> {
-  const { default: Database } = await optionalDriver<{
-    default: typeof import('better-sqlite3');
-  }>('better-sqlite3', 'sqlite:');
+  const { default: Database } = await sqliteDriver();
   const db = new Database(path, { timeout: 30_000 });
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 30000');
