@@ -1,6 +1,6 @@
 // `npm run check:pack`: the packages as a user installs them. Builds, packs every publishable
-// package, installs the tarballs into a fresh project with no workspace links (the tarballs and
-// the npm cache; the registry only for metadata npm has not cached), then checks the tarballs'
+// package, installs the tarballs into a fresh project with no workspace links, offline (the
+// tarballs and the npm cache that `npm ci` filled), then checks the tarballs'
 // contents, one copy of tfjs-core, no SQL driver unless asked for, each package README's example,
 // `npx msmoe --help` and `npx msmoe train --preset tiny --steps 3`. Prints a table; exit 1 on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -103,9 +103,19 @@ try {
         join(project, 'package.json'),
         JSON.stringify({ name: 'user-project', private: true, type: 'module' }),
       );
+      // Offline: the tarballs, and every dependency from the npm cache `npm ci` filled. The ONNX
+      // README example runs its model in onnxruntime-web, which a user installs to do so.
       run(
         'npm',
-        ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs],
+        [
+          'install',
+          '--offline',
+          '--no-audit',
+          '--no-fund',
+          '--ignore-scripts',
+          ...tarballs,
+          'onnxruntime-web@1.30.0',
+        ],
         project,
       );
       return execFileSync('du', ['-sh', join(project, 'node_modules')], { encoding: 'utf8' }).split(
@@ -132,13 +142,6 @@ try {
         readFileSync(join(ROOT, dir, 'README.md'), 'utf8'),
       )?.[1];
       if (!code) throw new Error('no ```ts block');
-      // The ONNX example runs its model in onnxruntime-web, which a user installs to do so.
-      if (dir.endsWith('onnx'))
-        run(
-          'npm',
-          ['install', '--prefer-offline', '--no-audit', '--no-fund', 'onnxruntime-web@1.30.0'],
-          project,
-        );
       const file = join(project, `example-${dir.replace(/\W/g, '-')}.mts`);
       writeFileSync(file, code);
       run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), file], project);

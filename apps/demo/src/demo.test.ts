@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -34,12 +34,14 @@ maybe('apps/demo in headless Chromium', () => {
   let page: Page;
   let close: () => void;
   let baseUrl: string;
+  let buildLog = '';
   const shots = process.env.MSMOE_SCREENSHOTS
     ? join(ROOT, 'docs', 'images')
     : join(ROOT, 'reports');
   beforeAll(async () => {
     const build = spawnSync('npm', ['run', '-s', 'demo:build'], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`demo build failed:\n${build.stderr}`);
+    buildLog = build.stdout + build.stderr;
     const { serve } =
       require('../../../tools/serve-static.ts') as typeof import('../../../tools/serve-static.js');
     const server = await serve(join(ROOT, 'apps', 'demo', 'dist'), 0);
@@ -57,6 +59,16 @@ maybe('apps/demo in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     close?.();
+  });
+
+  it('the build ships onnxruntime-web once: the wasm build only, no Node module, no WebGPU', () => {
+    const dist = join(ROOT, 'apps', 'demo', 'dist');
+    const files = readdirSync(dist, { recursive: true }) as string[];
+    expect(files.filter((f) => f.endsWith('.wasm'))).toEqual([
+      join('ort', 'ort-wasm-simd-threaded.wasm'),
+    ]);
+    expect(files.filter((f) => /jsep|jspi|asyncify|webgpu/.test(f))).toEqual([]);
+    expect(buildLog).not.toMatch(/externalized for browser compatibility/);
   });
 
   it('the static server is bound to 127.0.0.1 and serves nothing outside its folder', async () => {

@@ -1,7 +1,7 @@
 // The msmoe playground: exported models on onnxruntime-web (wasm files served locally from /ort/).
 import { CORRUPTIONS, type CorruptionName, corrupt } from '@msmoe/corruptions';
 import { PALETTE, renderReport } from '@msmoe/tracking/report';
-import * as ort from 'onnxruntime-web';
+import * as ort from 'onnxruntime-web/wasm';
 
 ort.env.wasm.wasmPaths = new URL('./ort/', document.baseURI).href;
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? 2 : 1;

@@ -6,25 +6,8 @@
  *
  * @packageDocumentation
  */
-export { crc32c, maskedCrc32c } from './crc32c.js';
-export { groupByVariant, type ReportOptions, renderReport, type VariantRuns } from './report.js';
+export * from './browser.js';
 export { findRuns, type MetricRecord, type RunData, RunWriter, readRun, readRuns } from './run.js';
-export { type Stability, type StabilityOptions, stabilityMetrics } from './stability.js';
-export {
-  bootstrapMeanCi,
-  mean,
-  minimalDetectableEffect,
-  type PairedComparison,
-  pairedComparison,
-  pairedT,
-  signTest,
-  std,
-  summarize,
-  tQuantile,
-  tTwoSidedP,
-  welch,
-} from './stats.js';
-export { barChart, esc, fmt, type LineSeries, lineChart, PALETTE } from './svg.js';
 export {
   frameRecord,
   readRecords,

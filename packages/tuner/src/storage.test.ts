@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { floatDistribution } from './distributions.js';
 import { RandomSampler } from './samplers/tpe.js';
-import { JournalFileStorage, parsePyJson, pyJson } from './storage/journal.js';
+import { JournalFileStorage } from './storage/journal.js';
 import { openStorage } from './storage/open.js';
+import { parsePyJson, pyJson } from './storage/pyjson.js';
 import { Study } from './study.js';
 
 const ROOT = join(__dirname, '..', '..', '..');

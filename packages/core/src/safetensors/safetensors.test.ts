@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../testing/backends.js';
+import { loadSafetensors, saveSafetensors } from './files.js';
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -17,7 +18,7 @@ import {
   float32ToBfloat16Bits,
   float32ToFloat16Bits,
 } from './half.js';
-import { loadSafetensors, saveSafetensors, tensorsToSafetensors } from './tensors.js';
+import { tensorsToSafetensors } from './tensors.js';
 
 /** Builds a file by hand, exactly as the format spec describes, to test the reader independently. */
 function handMade(header: object, data: Uint8Array, pad = true): Uint8Array {

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../fs.js';
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -108,31 +107,4 @@ export function safetensorsToTensors(bytes: Uint8Array): {
     throw err;
   }
   return { tensors, metadata: file.metadata };
-}
-
-/**
- * Writes tensors to a `.safetensors` file atomically (temp file + rename: a crash never leaves a
- * half-written file under `path`). The file opens with Python's `safetensors.safe_open`.
- */
-export async function saveSafetensors(
-  path: string,
-  tensors: Record<string, tf.Tensor>,
-  options: SaveSafetensorsOptions = {},
-): Promise<void> {
-  await writeFileAtomic(path, await tensorsToSafetensors(tensors, options));
-}
-
-/** Reads a `.safetensors` file into tfjs tensors; a truncated or malformed file throws {@link SafetensorsError} naming the file. */
-export async function loadSafetensors(path: string): Promise<{
-  tensors: Record<string, tf.Tensor>;
-  metadata: Record<string, string>;
-}> {
-  const { readFile } = await import('node:fs/promises');
-  const bytes = new Uint8Array(await readFile(path));
-  try {
-    return safetensorsToTensors(bytes);
-  } catch (err) {
-    if (err instanceof SafetensorsError) throw new SafetensorsError(`${path}: ${err.message}`);
-    throw err;
-  }
 }

@@ -93,15 +93,3 @@ export function encodePng(img: Image): Uint8Array {
     depth: 8,
   });
 }
-
-/** Writes the preview grid of an image to a PNG file, atomically (Node). */
-export async function preview(
-  img: Image,
-  path: string,
-  options: PreviewOptions = {},
-): Promise<Image> {
-  const grid = previewGrid(img, options);
-  const { writeFileAtomic } = await import('@msmoe/core/fs');
-  await writeFileAtomic(path, encodePng(grid));
-  return grid;
-}

@@ -1,6 +1,6 @@
 import type { DatasetCard } from '../card.js';
 import { DatasetError } from '../card.js';
-import type { ImageDataset, ImageSet } from './types.js';
+import type { ImageSet } from './types.js';
 
 /** CIFAR-10 class names. */
 export const CIFAR10_CLASSES = [
@@ -56,7 +56,8 @@ export function decodeCifarBatch(bytes: Uint8Array, name = 'CIFAR batch'): Image
   return { images, labels, count, height: 32, width: 32, channels: 3 };
 }
 
-function concatSets(sets: ImageSet[]): ImageSet {
+/** Concatenates image sets of one shape (the five CIFAR-10 training batches). */
+export function concatCifarBatches(sets: ImageSet[]): ImageSet {
   const count = sets.reduce((a, s) => a + s.count, 0);
   const images = new Float32Array(count * 3072);
   const labels = new Uint8Array(count);
@@ -67,29 +68,4 @@ function concatSets(sets: ImageSet[]): ImageSet {
     at += s.count;
   }
   return { images, labels, count, height: 32, width: 32, channels: 3 };
-}
-
-/** Reads CIFAR-10 from a `cifar-10-batches-bin` folder. */
-export async function loadCifar10(folder: string): Promise<ImageDataset> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const read = async (name: string) => {
-    try {
-      return decodeCifarBatch(new Uint8Array(await fs.readFile(path.join(folder, name))), name);
-    } catch (err) {
-      if (err instanceof DatasetError) throw err;
-      throw new DatasetError(
-        `CIFAR-10 folder "${folder}" lacks ${name}; expected data_batch_1..5.bin and test_batch.bin`,
-      );
-    }
-  };
-  const train = concatSets(
-    await Promise.all([1, 2, 3, 4, 5].map((i) => read(`data_batch_${i}.bin`))),
-  );
-  return {
-    train,
-    test: await read('test_batch.bin'),
-    classes: CIFAR10_CLASSES,
-    card: CIFAR10_CARD,
-  };
 }

@@ -1,6 +1,5 @@
 import type { DatasetCard } from '../card.js';
 import { DatasetError } from '../card.js';
-import type { ImageDataset, ImageSet } from './types.js';
 
 /** A decoded IDX array (the MNIST file format). */
 export interface IdxArray {
@@ -49,20 +48,11 @@ export function decodeIdx(bytes: Uint8Array, name = 'IDX file'): IdxArray {
   return { shape, data };
 }
 
-async function readMaybeGz(path: string): Promise<Uint8Array> {
-  const fs = await import('node:fs/promises');
-  const raw = new Uint8Array(await fs.readFile(path));
-  if (raw[0] === 0x1f && raw[1] === 0x8b) {
-    const zlib = await import('node:zlib');
-    return new Uint8Array(zlib.gunzipSync(raw));
-  }
-  return raw;
-}
-
 /** Default folder of Debian's `dataset-fashion-mnist` package. */
 export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
-const FILES = {
+/** The four files of an MNIST-layout IDX folder, per split. */
+export const IDX_FILES = {
   train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
@@ -90,52 +80,3 @@ export const FASHION_MNIST_CARD: DatasetCard = {
   size: '70,000 images',
   splits: { train: '60,000 (train-*)', test: '10,000 (t10k-*)' },
 };
-
-/**
- * Reads an MNIST-layout IDX folder (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`,
- * `t10k-…`): Fashion-MNIST (default folder: Debian's) or the full MNIST. Images in 0..255.
- */
-export async function loadIdxDataset(
-  folder: string = DEBIAN_FASHION_MNIST,
-  options: { classes?: string[]; card?: DatasetCard } = {},
-): Promise<ImageDataset> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  let entries: string[];
-  try {
-    entries = await fs.readdir(folder);
-  } catch {
-    throw new DatasetError(
-      `IDX folder "${folder}" does not exist; install Debian's dataset-fashion-mnist or pass a folder with ${[...FILES.train, ...FILES.test].join(', ')} (optionally .gz)`,
-    );
-  }
-  const find = (base: string) => {
-    const name = [base, `${base}.gz`].find((n) => entries.includes(n));
-    if (!name) throw new DatasetError(`IDX folder "${folder}" lacks ${base} (or ${base}.gz)`);
-    return path.join(folder, name);
-  };
-  const load = async (split: 'train' | 'test'): Promise<ImageSet> => {
-    const [imgFile, lblFile] = FILES[split];
-    const images = decodeIdx(await readMaybeGz(find(imgFile)), imgFile);
-    const labels = decodeIdx(await readMaybeGz(find(lblFile)), lblFile);
-    if (images.shape.length !== 3)
-      throw new DatasetError(`${imgFile}: expected [N, H, W], got [${images.shape.join(', ')}]`);
-    if (labels.shape[0] !== images.shape[0])
-      throw new DatasetError(`${lblFile}: ${labels.shape[0]} labels for ${images.shape[0]} images`);
-    const [count, height, width] = images.shape as [number, number, number];
-    return {
-      images: Float32Array.from(images.data),
-      labels: Uint8Array.from(labels.data),
-      count,
-      height,
-      width,
-      channels: 1,
-    };
-  };
-  return {
-    train: await load('train'),
-    test: await load('test'),
-    classes: options.classes ?? FASHION_MNIST_CLASSES,
-    card: options.card ?? FASHION_MNIST_CARD,
-  };
-}

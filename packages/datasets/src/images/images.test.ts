@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DatasetError, describe as describeCard } from '../card.js';
-import { decodeCifarBatch, loadCifar10 } from './cifar.js';
-import { decodeIdx, loadIdxDataset } from './idx.js';
+import { loadCifar10, loadIdxDataset } from '../files.js';
+import { decodeCifarBatch } from './cifar.js';
+import { decodeIdx } from './idx.js';
 import { loadMnist } from './mnist.js';
 import { channelStats, imageAt, normalize, stratifiedIndices, subset } from './types.js';
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetError } from '../card.js';
+import { readWikiText } from '../files.js';
 import { batchify, lmBatchCount, lmBatches } from './batching.js';
 import { paragraphs, sentenceLines, sentences } from './corpus.js';
 import {
@@ -12,7 +13,6 @@ import {
   sotuSplitOfYear,
 } from './sotu.js';
 import { EOS, tokenizeLine, UNK, Vocabulary } from './vocab.js';
-import { readWikiText } from './wikitext.js';
 
 describe('text cleaning', () => {
   it('splits sentences and groups them into lines of at most N words', () => {

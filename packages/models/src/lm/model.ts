@@ -15,7 +15,7 @@ import { type RuleState, UpdateRule } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
 import { type MoELayer, moeLayer } from '../moe-layer.js';
 import { moeBlock, structureNorms } from '../structure.js';
-import { legacyWeightName } from '../weights.js';
+import { legacyWeightName } from '../weight-names.js';
 import { SpanAttention } from './attention.js';
 import type { LmConfig } from './config.js';
 

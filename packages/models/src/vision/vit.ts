@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { type MoELayer, moeLayer } from '../moe-layer.js';
 import { moeBlock } from '../structure.js';
-import { legacyWeightName } from '../weights.js';
+import { legacyWeightName } from '../weight-names.js';
 
 /** Which MoE the ViT uses: V-MoE's noisy top-k with capacity, or Soft MoE. */
 export type VitMoEKind = 'vmoe' | 'soft';

@@ -19,12 +19,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
-import {
-  type Distribution,
-  distributionFromJson,
-  distributionToJson,
-  pyFloat,
-} from '../distributions.js';
+import { type Distribution, distributionFromJson, distributionToJson } from '../distributions.js';
 import {
   type Direction,
   type FrozenTrial,
@@ -36,6 +31,7 @@ import {
   type TrialState,
 } from '../trial.js';
 import { type Storage, StorageError, StorageModel, strip, type TrialTemplate } from './base.js';
+import { parsePyJson, pyJson } from './pyjson.js';
 
 const OP = {
   CREATE_STUDY: 0,
@@ -49,64 +45,6 @@ const OP = {
   SET_TRIAL_USER_ATTR: 8,
   SET_TRIAL_SYSTEM_ATTR: 9,
 } as const;
-
-const NF = '__msmoe_nonfinite__:';
-
-/** A number that must be written as a Python float (`3.0`, not `3`). */
-export class PyFloat {
-  constructor(readonly value: number) {}
-}
-
-/** Fields whose numbers Optuna writes as floats. */
-const FLOAT_FIELDS = new Set([
-  'param_value_internal',
-  'value',
-  'values',
-  'intermediate_value',
-  'params',
-  'intermediate_values',
-]);
-
-function markFloats(v: unknown, inFloatField = false): unknown {
-  if (typeof v === 'number') return inFloatField ? new PyFloat(v) : v;
-  if (Array.isArray(v)) return v.map((x) => markFloats(x, inFloatField));
-  if (v && typeof v === 'object' && !(v instanceof PyFloat))
-    return Object.fromEntries(
-      Object.entries(v).map(([k, x]) => [k, markFloats(x, inFloatField || FLOAT_FIELDS.has(k))]),
-    );
-  return v;
-}
-
-/**
- * JSON as Python's `json.dumps` writes an Optuna journal op: NaN / Infinity / -Infinity as bare
- * tokens, and the values of float fields with a decimal point or exponent.
- */
-export function pyJson(value: unknown): string {
-  const s = JSON.stringify(markFloats(value), (_k, v) => {
-    if (v instanceof PyFloat) return `${NF}${pyFloat(v.value)}`;
-    if (typeof v === 'number' && !Number.isFinite(v)) return `${NF}${pyFloat(v)}`;
-    return v;
-  });
-  return s.replace(new RegExp(`"${NF}([^"]*)"`, 'g'), '$1');
-}
-
-/** Parses JSON that may hold Python's bare NaN / Infinity tokens. */
-export function parsePyJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    const marked = text.replace(/([:[,]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, `$1"${NF}$2"`);
-    return JSON.parse(marked, (_k, v) =>
-      typeof v === 'string' && v.startsWith(NF)
-        ? {
-            NaN: Number.NaN,
-            Infinity: Number.POSITIVE_INFINITY,
-            '-Infinity': Number.NEGATIVE_INFINITY,
-          }[v.slice(NF.length)]
-        : v,
-    );
-  }
-}
 
 type Op = Record<string, unknown> & { op_code: number; worker_id: string };
 

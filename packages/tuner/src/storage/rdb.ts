@@ -13,7 +13,7 @@ import {
   type TrialState,
 } from '../trial.js';
 import { type Storage, StorageError, type TrialTemplate } from './base.js';
-import { parsePyJson, pyJson } from './journal.js';
+import { parsePyJson, pyJson } from './pyjson.js';
 
 /** A connection: `?` placeholders, rows as objects. */
 export interface SqlConnection {
