@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 const PUBLISHED = [
@@ -179,9 +179,10 @@ try {
 const w = Math.max(...results.map((r) => r[0].length));
 for (const [name, status, note] of results)
   console.log(`${name.padEnd(w)}  ${status.padEnd(6)}  ${note}`);
-mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(
-  join(ROOT, 'bench', 'results', 'pack-check.json'),
-  `${JSON.stringify(results, null, 2)}\n`,
-);
+// `--json <file>` (the test writes under reports/); default bench/results/pack-check.json.
+const at = process.argv.indexOf('--json');
+const jsonFile =
+  at > 0 ? (process.argv[at + 1] as string) : join(ROOT, 'bench', 'results', 'pack-check.json');
+mkdirSync(dirname(jsonFile), { recursive: true });
+writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
 process.exit(failed ? 1 : 0);
