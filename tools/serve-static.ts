@@ -5,6 +5,7 @@
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { isLocalHost } from '@msmoe/tracking';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -41,12 +42,6 @@ export function safeFile(root: string, path: string): string | null {
   }
 }
 
-/** Whether a Host header names this server (DNS rebinding: a foreign name is refused). */
-export function localHost(host: string | undefined, port: number): boolean {
-  if (!host) return false;
-  return ['127.0.0.1', 'localhost', '[::1]'].some((h) => host === h || host === `${h}:${port}`);
-}
-
 /** Starts the server; resolves with its URL. */
 export function serve(folder: string, port = 5173): Promise<{ url: string; close: () => void }> {
   const root = resolve(folder);
@@ -58,7 +53,7 @@ export function serve(folder: string, port = 5173): Promise<{ url: string; close
       res.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed');
       return;
     }
-    if (!localHost(req.headers.host, bound)) {
+    if (!isLocalHost(req.headers.host, bound)) {
       res.writeHead(403).end('forbidden host');
       return;
     }

@@ -32,7 +32,7 @@ import {
   parseLmConfig,
   parseVitConfig,
 } from '@msmoe/models';
-import { esc, findRuns, readRun, readRuns, renderReport } from '@msmoe/tracking';
+import { esc, findRuns, isLocalHost, readRun, readRuns, renderReport } from '@msmoe/tracking';
 import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { ruleSpellings } from '@msmoe/update-rules';
@@ -790,8 +790,7 @@ export function buildProgram(): Command {
           res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end();
           return;
         }
-        const host = req.headers.host ?? '';
-        if (!['127.0.0.1', 'localhost'].some((h) => host === h || host === `${h}:${bound}`)) {
+        if (!isLocalHost(req.headers.host, bound)) {
           res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host');
           return;
         }

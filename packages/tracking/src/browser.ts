@@ -1,6 +1,7 @@
 // @msmoe/tracking without Node's modules: what a browser bundle gets (the `browser` export
 // condition). index.ts adds what reads or writes files.
 export { crc32c, maskedCrc32c } from './crc32c.js';
+export { isLocalHost } from './local-host.js';
 export { groupByVariant, type ReportOptions, renderReport, type VariantRuns } from './report.js';
 export { type Stability, type StabilityOptions, stabilityMetrics } from './stability.js';
 export {
