@@ -27,8 +27,12 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
 }
 
-/** The drawn state of every `svg.chart` on the page: its size and how many marks it holds. */
-export const CHART_PROBE = `[...document.querySelectorAll('svg.chart')].map((s) => {
-  const r = s.getBoundingClientRect();
-  return { width: r.width, height: r.height, marks: s.querySelectorAll('path.line, rect.bar, circle, polygon.band').length, title: s.getAttribute('aria-label') };
+/**
+ * The drawn state of every chart box on the page (`[data-chart]`): its size, how many drawn
+ * marks (paths) its SVG holds, whether ECharts made it interactive, and its title.
+ */
+export const CHART_PROBE = `[...document.querySelectorAll('[data-chart]')].map((b) => {
+  const r = b.getBoundingClientRect();
+  const svg = b.querySelector('svg');
+  return { width: r.width, height: r.height, marks: svg ? svg.querySelectorAll('path').length : 0, live: !!(window.echarts && window.echarts.getInstanceByDom(b)), title: b.getAttribute('aria-label') };
 })`;

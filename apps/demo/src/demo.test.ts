@@ -200,8 +200,10 @@ maybe('apps/demo in headless Chromium', () => {
   it('runs tab shows the dashboard; a wrong model file is a clear message, nothing crashes', async () => {
     await page.click('nav button[data-tab="runs"]');
     const frame = page.frameLocator('#runs-frame');
-    await frame.locator('svg.chart').first().waitFor();
-    expect(await frame.locator('svg.chart').count()).toBeGreaterThanOrEqual(7);
+    await frame.locator('[data-chart] svg').first().waitFor();
+    expect(await frame.locator('[data-chart] svg').count()).toBeGreaterThanOrEqual(7);
+    // ECharts is inlined in the page: the charts are interactive, not only drawn.
+    await frame.locator('#msmoe-smooth').waitFor();
     await page.screenshot({ path: join(shots, 'demo-runs.png') });
     await page.click('nav button[data-tab="text"]');
     await page.setInputFiles('#text-file', {

@@ -1,6 +1,8 @@
 // The msmoe playground: exported models on onnxruntime-web (wasm files served locally from /ort/).
 import { CORRUPTIONS, type CorruptionName, corrupt } from '@msmoe/corruptions';
 import { PALETTE, renderReport } from '@msmoe/tracking/report';
+// ECharts' browser build, inlined into the runs report so its charts are interactive.
+import echartsSource from 'echarts/dist/echarts.min.js?raw';
 import * as ort from 'onnxruntime-web/wasm';
 
 ort.env.wasm.wasmPaths = new URL('./ort/', document.baseURI).href;
@@ -308,6 +310,7 @@ async function loadRunFolders(files: FileList): Promise<void> {
   if (!runs.length) throw new Error('no run folder (with a config.json) in the chosen folder');
   $<HTMLIFrameElement>('#runs-frame').srcdoc = renderReport(runs, {
     title: `${runs.length} run(s)`,
+    chartLibrary: echartsSource,
   });
 }
 

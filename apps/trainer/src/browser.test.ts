@@ -20,7 +20,7 @@ if (!available)
     'browser tests skipped: /usr/bin/chromium is not installed (apt-get install chromium)',
   );
 
-type Probe = { width: number; height: number; marks: number; title: string }[];
+type Probe = { width: number; height: number; marks: number; live: boolean; title: string }[];
 
 async function fakeStudy(dir: string) {
   for (const [variant, mu] of [
@@ -80,7 +80,7 @@ maybe('report and dashboard in headless Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('report.html opens offline and draws every chart', async () => {
+  it('report.html opens offline and draws every chart, interactive (ECharts inlined)', async () => {
     const file = join(dir, 'report.html');
     writeFileSync(file, renderReport(findRuns(dir).map(readRun), { title: 'browser test' }));
     const page = await browser.newPage();
@@ -93,8 +93,57 @@ maybe('report and dashboard in headless Chromium', () => {
       expect(c.width).toBeGreaterThan(100);
       expect(c.height).toBeGreaterThan(100);
       expect(c.marks).toBeGreaterThan(0);
+      expect(c.live).toBe(true);
     }
     expect(requests.every((u) => u.startsWith('file:'))).toBe(true); // nothing fetched from anywhere
+    await page.close();
+  }, 60_000);
+
+  it('report charts: hover reads values out, legend entries hide series, smoothing and axes change the drawing', async () => {
+    const file = join(dir, 'report-ui.html');
+    writeFileSync(file, renderReport(findRuns(dir).map(readRun), { title: 'ui test' }));
+    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+    await page.goto(pathToFileURL(file).href);
+    const loss = page.locator('[data-chart="0"]');
+    const paths = () => loss.locator('svg path').count();
+    const drawing = () => loss.locator('svg').innerHTML();
+    // Hover: the tooltip names the variants with their values at that step.
+    const box = (await loss.boundingBox()) as {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    };
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.waitForFunction(
+      () =>
+        /MomentumSMoE[\s\S]*\d/.test(document.querySelector('[data-chart="0"]')?.textContent ?? ''),
+      null,
+      { timeout: 5_000 },
+    );
+    // Legend: clicking a variant hides its mean line.
+    const before = await paths();
+    await loss
+      .locator('svg text', { hasText: /^MomentumSMoE$/ })
+      .first()
+      .click();
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-chart="0"] svg path').length < n,
+      before,
+    );
+    // The runs table: unticking a run hides its thin line in every chart.
+    const shown = await paths();
+    await page.locator('input[data-run]').first().uncheck();
+    expect(await paths()).toBeLessThan(shown);
+    // Smoothing, wall-time x-axis and log scale redraw the charts.
+    let last = await drawing();
+    await page.locator('#msmoe-smooth').fill('0.9');
+    expect(await drawing()).not.toBe(last);
+    last = await drawing();
+    await page.check('input[name="msmoe-x"][value="time"]');
+    expect(await loss.locator('svg text', { hasText: 'wall time (s)' }).count()).toBe(1);
+    await page.check('input[name="msmoe-y"][value="log"]');
+    expect(await drawing()).not.toBe(last);
     await page.close();
   }, 60_000);
 
@@ -115,6 +164,10 @@ maybe('report and dashboard in headless Chromium', () => {
         null,
         { timeout: 10_000 },
       );
+      // The refreshed page's charts are interactive again (re-initialised, not static SVG).
+      const after = (await page.evaluate(CHART_PROBE)) as Probe;
+      expect(after.length).toBeGreaterThanOrEqual(7);
+      expect(after.every((c) => c.live)).toBe(true);
       expect((await fetch(new URL('/../../etc/passwd', url))).status).toBe(404);
       await page.close();
     } finally {

@@ -2,11 +2,12 @@
  * `@msmoe/tracking` (no tfjs): run folders ({@link RunWriter}, {@link readRun}, {@link findRuns})
  * with `config.json`, `metrics.jsonl`, TensorBoard event files ({@link TfEventsWriter},
  * {@link readTfEvents}, masked CRC-32C framing) and `eval.json`; a self-contained HTML report
- * with SVG charts ({@link renderReport}); A/B statistics ({@link summarize}, {@link welch}).
+ * with interactive ECharts charts ({@link renderReport}); A/B statistics ({@link summarize}, {@link welch}).
  *
  * @packageDocumentation
  */
 export * from './browser.js';
+export { chartLibrarySource, renderReport } from './report-node.js';
 export { findRuns, type MetricRecord, type RunData, RunWriter, readRun, readRuns } from './run.js';
 export {
   frameRecord,

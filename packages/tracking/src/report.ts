@@ -1,6 +1,7 @@
+import { type ChartSpec, chartsHtml, type LinePoint, type LineSeries } from './charts.js';
+import { esc, fmt, PALETTE } from './html.js';
 import type { MetricRecord, RunData } from './run.js';
 import { mean, std, summarize } from './stats.js';
-import { barChart, esc, fmt, type LineSeries, lineChart, PALETTE } from './svg.js';
 
 /** The report's colour-blind-safe palette (Okabe–Ito), for pages that draw next to it. */
 export { PALETTE };
@@ -77,27 +78,60 @@ type Rec<K extends MetricRecord['kind']> = Extract<MetricRecord, { kind: K }>;
 const recordsOf = <K extends MetricRecord['kind']>(r: RunData, kind: K) =>
   r.metrics.filter((m) => m.kind === kind) as Rec<K>[];
 
-/** Mean line and min–max band over seeds of a per-step value, thinned to ≤ 300 points. */
-function seedBand(
-  runs: RunData[],
-  pick: (r: RunData) => [number, number][],
-): Omit<LineSeries, 'name'> {
-  const bySteps = new Map<number, number[]>();
-  for (const r of runs)
-    for (const [x, y] of pick(r))
-      if (Number.isFinite(y)) bySteps.set(x, [...(bySteps.get(x) ?? []), y]);
-  let steps = [...bySteps.keys()].sort((a, b) => a - b);
-  const stride = Math.max(1, Math.ceil(steps.length / 300));
-  steps = steps.filter((_, i) => i % stride === 0 || i === steps.length - 1);
-  const points = steps.map((s) => [s, mean(bySteps.get(s) as number[])] as [number, number]);
-  const band =
-    runs.length > 1
-      ? steps.map((s) => {
-          const v = bySteps.get(s) as number[];
-          return [s, Math.min(...v), Math.max(...v)] as [number, number, number];
-        })
-      : undefined;
-  return band ? { points, band } : { points };
+/** Keeps at most `n` points, evenly spaced, always the last. */
+function thin<T>(xs: T[], n = 300): T[] {
+  const stride = Math.max(1, Math.ceil(xs.length / n));
+  return xs.filter((_, i) => i % stride === 0 || i === xs.length - 1);
+}
+
+/** A run's short name in legends: its seed, or its folder. */
+const runLabel = (r: RunData) =>
+  r.config.seed !== undefined ? `seed ${r.config.seed}` : (r.dir.split(/[\\/]/).pop() ?? r.dir);
+
+/**
+ * A variant's lines of a per-step value: the mean over its runs (thick) and, with several runs,
+ * each run (thin, same colour, toggled on its own in the legend); points carry the seconds since
+ * the run started, for the wall-time axis. At most 300 points a line.
+ */
+function variantLines(
+  g: VariantRuns,
+  color: string,
+  pick: (r: RunData) => [number, number, number][],
+): LineSeries[] {
+  const perRun = g.runs.map((r) => {
+    const t0 = r.metrics[0]?.time ?? 0;
+    return pick(r)
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([s, y, t]) => [s, y, Math.max(0, (t - t0) / 1000)] as [number, number, number]);
+  });
+  const bySteps = new Map<number, { ys: number[]; ts: number[] }>();
+  for (const pts of perRun)
+    for (const [s, y, t] of pts) {
+      const e = bySteps.get(s) ?? { ys: [], ts: [] };
+      e.ys.push(y);
+      e.ts.push(t);
+      bySteps.set(s, e);
+    }
+  const steps = thin([...bySteps.keys()].sort((a, b) => a - b));
+  const meanLine: LineSeries = {
+    name: g.variant,
+    color,
+    points: steps.map((s) => {
+      const e = bySteps.get(s) as { ys: number[]; ts: number[] };
+      return [s, mean(e.ys), mean(e.ts)] as LinePoint;
+    }),
+  };
+  if (g.runs.length < 2) return [meanLine];
+  return [
+    meanLine,
+    ...perRun.map((pts, i) => ({
+      name: `${g.variant} · ${runLabel(g.runs[i] as RunData)}`,
+      color,
+      run: true,
+      runKey: (g.runs[i] as RunData).dir,
+      points: thin(pts),
+    })),
+  ];
 }
 
 /** Flattens nested config objects to dotted keys. */
@@ -113,7 +147,7 @@ function flatten(
 }
 
 /** Eval metric pairs present as `clean` and `attacked` in eval.json, per variant, over seeds. */
-function cleanVsAttacked(groups: VariantRuns[]): string[] {
+function cleanVsAttacked(groups: VariantRuns[]): ChartSpec[] {
   const names = new Set<string>();
   for (const g of groups)
     for (const r of g.runs) {
@@ -130,7 +164,8 @@ function cleanVsAttacked(groups: VariantRuns[]): string[] {
       );
     const clean = stat('clean');
     const attacked = stat('attacked');
-    return barChart({
+    return {
+      kind: 'bar' as const,
       title: `${metric}: clean vs attacked (mean ± std over seeds)`,
       yLabel: metric,
       categories: groups.map((g) => g.variant),
@@ -143,12 +178,12 @@ function cleanVsAttacked(groups: VariantRuns[]): string[] {
           color: PALETTE[1],
         },
       ],
-    });
+    };
   });
 }
 
 /** Stability metrics (eval.json `stability`) per variant: one bar chart each, mean ± std over seeds. */
-function stabilityCharts(groups: VariantRuns[]): string[] {
+function stabilityCharts(groups: VariantRuns[]): ChartSpec[] {
   const names: [string, string][] = [
     ['lossOscillation', 'loss oscillation (mean |Δ²L|, 2nd half)'],
     ['lossRoughness', 'loss roughness (std around a 21-step mean, 2nd half)'],
@@ -163,17 +198,18 @@ function stabilityCharts(groups: VariantRuns[]): string[] {
         .map((r) => (r.eval?.stability as Record<string, number> | undefined)?.[key])
         .filter((v): v is number => typeof v === 'number' && Number.isFinite(v)),
     );
-    return barChart({
+    return {
+      kind: 'bar' as const,
       title: `Stability: ${label}, lower is steadier (mean ± std over seeds)`,
       yLabel: key,
       categories: groups.map((g) => g.variant),
       series: [{ name: key, values: values.map(mean), errors: values.map(std), color: PALETTE[2] }],
-    });
+    };
   });
 }
 
 /** The per-variant expert-load charts: share of tokens per expert (sorted) per MoE layer, last stats. */
-function expertLoadCharts(groups: VariantRuns[]): string[] {
+function expertLoadCharts(groups: VariantRuns[]): ChartSpec[] {
   return groups.flatMap((g) => {
     const last = g.runs.map((r) => recordsOf(r, 'stats').at(-1)).filter((s) => s !== undefined);
     const loads = last
@@ -191,13 +227,14 @@ function expertLoadCharts(groups: VariantRuns[]): string[] {
       };
     });
     return [
-      barChart({
+      {
+        kind: 'bar' as const,
         title: `${g.variant}: share of tokens per expert (sorted), per MoE layer`,
         yLabel: 'share of routed tokens',
         xLabel: 'experts, most loaded first',
         categories: Array.from({ length: E }, (_, e) => `#${e + 1}`),
         series,
-      }),
+      },
     ];
   });
 }
@@ -211,6 +248,11 @@ export interface ReportOptions {
   extraHtml?: string;
   /** HTML placed first, under the title (e.g. a study's verdicts). */
   topHtml?: string;
+  /**
+   * ECharts' browser build (`echarts/dist/echarts.min.js`, as text), inlined to make the charts
+   * interactive; without it they are static SVG. The Node entry of `@msmoe/tracking` fills it in.
+   */
+  chartLibrary?: string;
 }
 
 /**
@@ -222,22 +264,23 @@ export interface ReportOptions {
 export function renderReport(runs: RunData[], options: ReportOptions = {}): string {
   const groups = groupByVariant(runs);
   const title = options.title ?? 'msmoe report';
-  const line = (t: string, y: string, pick: (r: RunData) => [number, number][], logY = false) =>
-    lineChart({
-      title: t,
-      xLabel: 'step',
-      yLabel: y,
-      logY,
-      series: groups.map((g, i) => ({
-        name: g.variant,
-        color: PALETTE[i % PALETTE.length],
-        ...seedBand(g.runs, pick),
-      })),
-    });
-  const charts: string[] = [];
+  const line = (
+    t: string,
+    y: string,
+    pick: (r: RunData) => [number, number, number][],
+    logY = false,
+  ): ChartSpec => ({
+    kind: 'line',
+    title: t,
+    xLabel: 'step',
+    yLabel: y,
+    logY,
+    series: groups.flatMap((g, i) => variantLines(g, PALETTE[i % PALETTE.length] as string, pick)),
+  });
+  const charts: ChartSpec[] = [];
   charts.push(
-    line('Training loss (mean, band = min–max over seeds)', 'loss', (r) =>
-      recordsOf(r, 'step').map((m) => [m.step, m.loss as number]),
+    line('Training loss (thick: mean over seeds, thin: each run)', 'loss', (r) =>
+      recordsOf(r, 'step').map((m) => [m.step, m.loss as number, m.time]),
     ),
   );
   const evalNames = new Set<string>();
@@ -248,7 +291,7 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
       line(
         `Evaluation: ${k}`,
         k,
-        (r) => recordsOf(r, 'eval').map((e) => [e.step, e.metrics[k] as number]),
+        (r) => recordsOf(r, 'eval').map((e) => [e.step, e.metrics[k] as number, e.time]),
         /perplexity/i.test(k),
       ),
     );
@@ -259,7 +302,7 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
     line(
       'Gradient norm (before clipping)',
       '‖g‖',
-      (r) => recordsOf(r, 'step').map((m) => [m.step, m.gradNorm as number]),
+      (r) => recordsOf(r, 'step').map((m) => [m.step, m.gradNorm as number, m.time]),
       true,
     ),
   );
@@ -288,7 +331,7 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
       line(`Update-rule coefficient ${k} over training`, k, (r) =>
         recordsOf(r, 'stats')
           .filter((s) => typeof (s.coefficients as Record<string, number>)?.[k] === 'number')
-          .map((s) => [s.step, (s.coefficients as Record<string, number>)[k] as number]),
+          .map((s) => [s.step, (s.coefficients as Record<string, number>)[k] as number, s.time]),
       ),
     );
 
@@ -367,13 +410,16 @@ export function renderReport(runs: RunData[], options: ReportOptions = {}): stri
         p.backend ?? String(r.config.backend ?? '–'),
         p.node ?? '–',
       ];
-      return `<tr${status === 'finished' ? '' : ' class="unfinished"'} title="${esc(p.command ?? '')}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+      const toggle = options.chartLibrary
+        ? `<td><input type="checkbox" data-run="${esc(r.dir)}" checked aria-label="show ${esc(cells[0])} in the charts"></td>`
+        : '';
+      return `<tr${status === 'finished' ? '' : ' class="unfinished"'} title="${esc(p.command ?? '')}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}${toggle}</tr>`;
     })
     .join('');
-  const runsTable = `<table><thead><tr>${['run', 'variant', 'seed', 'status', 'steps', 'wall time', 'msmoe', 'commit', 'backend', 'node'].map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${runRows}</tbody></table>`;
+  const runsTable = `<table><thead><tr>${['run', 'variant', 'seed', 'status', 'steps', 'wall time', 'msmoe', 'commit', 'backend', 'node', ...(options.chartLibrary ? ['in charts'] : [])].map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${runRows}</tbody></table>`;
 
   const refresh = options.refreshSeconds
-    ? `<script>setInterval(async()=>{try{const r=await fetch(location.href,{cache:'no-store'});const t=await r.text();const d=new DOMParser().parseFromString(t,'text/html');const y=scrollY;document.body.innerHTML=d.body.innerHTML;scrollTo(0,y);}catch(e){}},${options.refreshSeconds * 1000});</script>`
+    ? `<script>setInterval(async()=>{try{const r=await fetch(location.href,{cache:'no-store'});const t=await r.text();const d=new DOMParser().parseFromString(t,'text/html');const y=scrollY;if(window.msmoeChartsDispose)window.msmoeChartsDispose();document.body.innerHTML=d.body.innerHTML;if(window.msmoeCharts)window.msmoeCharts();scrollTo(0,y);}catch(e){}},${options.refreshSeconds * 1000});</script>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
@@ -383,7 +429,8 @@ body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24p
 h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee;background:#fff;max-width:100%;height:auto}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee;background:#fff;max-width:100%}
+.chart-controls{display:flex;flex-wrap:wrap;gap:16px;align-items:center;margin:8px 0}.chart-controls input[type=range]{vertical-align:middle}
 .meta{color:#666;font-size:12px}tr.unfinished td{color:#a60}
 </style></head><body>
 <h1>${esc(title)}</h1>
@@ -391,7 +438,7 @@ th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}
 ${options.topHtml ?? ''}
 <h2>Summary</h2>${table}
 ${options.extraHtml ?? ''}
-<h2>Charts</h2><div class="charts">${charts.join('\n')}</div>
+<h2>Charts</h2>${chartsHtml(charts, options.chartLibrary)}
 <h2>Hyperparameters that differ</h2>${diff}
 <h2>Runs</h2><p class="meta">Hover a row for its command line.</p>${runsTable}
 ${fixedCoefs.length ? `<h2>Fixed update-rule coefficients</h2><ul>${fixedCoefs.map((l) => `<li>${l}</li>`).join('')}</ul>` : ''}

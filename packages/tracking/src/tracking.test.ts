@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chartOption, chartSvg, chartsHtml, type LineChartSpec, type LinePoint } from './charts.js';
 import { crc32c, maskedCrc32c } from './crc32c.js';
 import { groupByVariant, renderReport } from './report.js';
 import { findRuns, RunWriter, readRun } from './run.js';
 import { summarize, tQuantile, tTwoSidedP, welch } from './stats.js';
-import { lineChart, ticks } from './svg.js';
 import { frameRecord, readRecords, readRunScalars, readTfEvents } from './tfevents.js';
 
 let dir: string;
@@ -138,28 +138,85 @@ describe('statistics', () => {
   });
 });
 
-describe('charts', () => {
-  it('ticks stay few and finite for any range (a near-constant series once hung the report)', () => {
-    expect(ticks(0, 10)).toEqual([0, 2, 4, 6, 8, 10]);
-    expect(ticks(1e6, 1e6 * (1 + 1e-15))).toEqual([1e6]);
-    expect(ticks(5, 5)).toEqual([5]);
-    expect(ticks(0.1, 0.1 + 3e-17).length).toBeLessThanOrEqual(50);
-    const svg = lineChart({
-      title: 't',
-      xLabel: 'x',
-      yLabel: 'y',
-      logY: true,
-      series: [
-        {
-          name: 'a',
-          points: [
-            [1, 1e6],
-            [2, 1e6 * (1 + 1e-15)],
-          ],
-        },
+describe('charts (ECharts options, SVG rendered by ECharts in Node)', () => {
+  const lineSpec: LineChartSpec = {
+    kind: 'line',
+    title: 'loss',
+    yLabel: 'loss',
+    series: [
+      {
+        name: 'SMoE',
+        points: [
+          [1, 5, 0],
+          [20, 3, 9.5],
+        ],
+      },
+      {
+        name: 'SMoE · seed 0',
+        run: true,
+        points: [
+          [1, 5.1, 0],
+          [20, 3.1, 9],
+        ],
+      },
+    ],
+  };
+
+  it('a line chart: integer step ticks, thick means and thin runs, zoom, hover readout', () => {
+    const o = chartOption(lineSpec) as {
+      series: { lineStyle: { width: number } }[];
+      dataZoom: unknown[];
+      tooltip: { trigger: string };
+    };
+    expect(o.series.map((s) => s.lineStyle.width)).toEqual([2.2, 1]);
+    expect(o.dataZoom.length).toBe(2);
+    expect(o.tooltip.trigger).toBe('axis');
+    const svg = chartSvg(chartOption(lineSpec));
+    expect(svg).toMatch(/^<svg/);
+    const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toContain('SMoE'); // legend
+    // Step ticks are whole numbers ("20", never "20.00" or "2.5").
+    expect((o as unknown as { xAxis: { minInterval: number } }).xAxis.minInterval).toBe(1);
+    expect(labels.filter((l) => /\.00$/.test(l as string))).toEqual([]);
+  });
+
+  it('a single point or a near-constant series draws (no degenerate axis, no hang)', () => {
+    for (const points of [
+      [[80, 4]],
+      [
+        [1, 1e6],
+        [2, 1e6 * (1 + 1e-15)],
       ],
-    });
-    expect(svg).toMatch(/<path class="line"/);
+    ] as LinePoint[][]) {
+      const svg = chartSvg(
+        chartOption({
+          kind: 'line',
+          title: 't',
+          yLabel: 'y',
+          logY: true,
+          series: [{ name: 'a', points }],
+        }),
+      );
+      expect(svg).toMatch(/<path/);
+    }
+  });
+
+  it('bars carry mean ± std as their label', () => {
+    const o = chartOption({
+      kind: 'bar',
+      title: 'ppl',
+      yLabel: 'ppl',
+      categories: ['SMoE', 'MomentumSMoE'],
+      series: [{ name: 'clean', values: [200, 190], errors: [3, 0] }],
+    }) as { series: { data: { value: number; label?: { formatter: string } }[] }[] };
+    expect(o.series[0]?.data.map((d) => d.label?.formatter ?? '')).toEqual(['200 ± 3.00', '']);
+  });
+
+  it('the page carries the options as data that no string can break out of, and the library only when given', () => {
+    const spec: LineChartSpec = { ...lineSpec, title: '</script><script>alert(1)</script>' };
+    const html = chartsHtml([spec]);
+    expect(html).not.toMatch(/<script>alert/);
+    expect(chartsHtml([spec], 'window.echarts={}')).toMatch(/window\.echarts=\{\}/);
   });
 });
 
@@ -218,11 +275,17 @@ describe('report', () => {
       }
     }
     const html = renderReport(findRuns(dir).map(readRun), { title: 'A/B' });
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // offline, no scripts unless live
-    const charts = html.match(/<svg class="chart"/g) ?? [];
+    expect(html).not.toMatch(/<script>|https?:\/\/(?!www\.w3\.org)/); // offline; no script without the library
+    const charts = html.match(/<div class="chart" data-chart=/g) ?? [];
     // loss, 2 eval curves, clean-vs-attacked, 2 expert-load, grad norm, mu
     expect(charts).toHaveLength(8);
-    expect(html.match(/class="band"/g)?.length).toBeGreaterThanOrEqual(2);
+    expect(html.match(/<svg/g)?.length).toBe(8); // each drawn as static SVG in Node
+    // Per-run lines next to the means, named by seed.
+    expect(html).toMatch(/SMoE · seed 1/);
+    // With ECharts inlined, the page gets its controls and the interactive script.
+    const live = renderReport(findRuns(dir).map(readRun), { chartLibrary: 'window.echarts={};' });
+    expect(live).toMatch(/id="msmoe-smooth"/);
+    expect(live).toMatch(/name="msmoe-x" value="time"/);
     expect(html).toMatch(
       /<td>model\.architecture<\/td><td>&#34;smsm&#34;<\/td><td>&#34;sgsg&#34;<\/td>/,
     );
