@@ -92,7 +92,9 @@ export function chartOption(spec: ChartSpec): ChartOption {
         data: s.values.map((v, i) => {
           const e = s.errors?.[i];
           const text =
-            e !== undefined && Number.isFinite(e) && e > 0 ? `${fmt(v)} ± ${fmt(e)}` : '';
+            e !== undefined && Number.isFinite(e) && e > 0
+              ? `${fmt(v)} ± ${+e.toPrecision(2)}`
+              : '';
           return {
             value: Number.isFinite(v) ? v : null,
             ...(text

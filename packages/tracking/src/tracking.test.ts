@@ -209,7 +209,7 @@ describe('charts (ECharts options, SVG rendered by ECharts in Node)', () => {
       categories: ['SMoE', 'MomentumSMoE'],
       series: [{ name: 'clean', values: [200, 190], errors: [3, 0] }],
     }) as { series: { data: { value: number; label?: { formatter: string } }[] }[] };
-    expect(o.series[0]?.data.map((d) => d.label?.formatter ?? '')).toEqual(['200 ± 3.00', '']);
+    expect(o.series[0]?.data.map((d) => d.label?.formatter ?? '')).toEqual(['200 ± 3', '']);
   });
 
   it('the page carries the options as data that no string can break out of, and the library only when given', () => {
