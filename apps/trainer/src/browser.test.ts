@@ -147,6 +147,58 @@ maybe('report and dashboard in headless Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('study.html: every chart drawn and interactive (history, parallel coordinates, importance, intermediate values, slices)', async () => {
+    const { RandomSampler, renderStudyHtml, Study, TrialPruned } = await import('@msmoe/tuner');
+    const study = await Study.create({ sampler: new RandomSampler(), seed: 3 });
+    await study.optimize(
+      async (t) => {
+        const lr = await t.suggestFloat('lr', 1e-4, 1e-1, { log: true });
+        const rule = await t.suggestCategorical('rule', ['g', 'm']);
+        const v = (Math.log10(lr) + 2) ** 2 + (rule === 'm' ? 0 : 0.5);
+        for (let s = 0; s < 3; s++) await t.report(v + 1 / (s + 1), s);
+        if (t.number % 4 === 3) throw new TrialPruned();
+        return v;
+      },
+      { trials: 24 },
+    );
+    const file = join(dir, 'study.html');
+    writeFileSync(file, renderStudyHtml('s', study.direction, await study.trials()));
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(pathToFileURL(file).href);
+    const charts = (await page.evaluate(CHART_PROBE)) as Probe;
+    expect(charts.length).toBe(6); // history, parallel, importance, intermediate, 2 slices
+    expect(charts.every((c) => c.live && c.marks > 0)).toBe(true);
+    // Hover a trial's dot (where ECharts drew it): the tooltip gives its value.
+    const box = (await page.locator('[data-chart="0"]').boundingBox()) as { x: number; y: number };
+    const [px, py] = (await page.evaluate(() => {
+      const b = document.querySelector('[data-chart="0"]') as HTMLElement;
+      const c = (
+        window as unknown as {
+          echarts: {
+            getInstanceByDom(e: HTMLElement): {
+              getOption(): { series: { data: number[][] }[] };
+              convertToPixel(f: object, v: number[]): number[];
+            };
+          };
+        }
+      ).echarts.getInstanceByDom(b);
+      return c.convertToPixel({ seriesIndex: 0 }, c.getOption().series[0]?.data[0] as number[]);
+    })) as [number, number];
+    await page.mouse.move(box.x + px, box.y + py);
+    await page.waitForFunction(
+      () =>
+        /trial[\s\S]*\d/.test(
+          (document.querySelector('[data-chart="0"]') as HTMLElement).textContent ?? '',
+        ),
+      null,
+      { timeout: 5_000 },
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('msmoe dashboard serves the live page on 127.0.0.1 and shows new steps as runs train', async () => {
     const { url, child } = await startDashboard(dir, ['--refresh', '1']);
     try {

@@ -622,7 +622,9 @@ describe('msmoe tune', () => {
         .filter((d) => d.startsWith('trial-'))
         .sort(),
     ).toEqual(['trial-0', 'trial-1', 'trial-2', 'trial-3', 'trial-4', 'trial-5']);
-    expect(readFileSync(join(folder, 'study.html'), 'utf8')).toMatch(/<svg class="chart"/);
+    const studyHtml = readFileSync(join(folder, 'study.html'), 'utf8');
+    expect(studyHtml).toMatch(/<div class="chart" data-chart="0"[^>]*><svg/);
+    expect(studyHtml).toMatch(/<script>/); // ECharts inlined: interactive
     const cfg = JSON.parse(readFileSync(join(folder, 'trial-0', 'config.json'), 'utf8'));
     expect(cfg.model.rule).toMatchObject({ rule: 'heavy-ball', gamma: 1 });
     expect(cfg.model.rule.mu).toBeGreaterThanOrEqual(0.3);

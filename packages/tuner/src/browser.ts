@@ -35,7 +35,7 @@ export {
   SuccessiveHalvingPruner,
 } from './pruners.js';
 export { TunerRng } from './random.js';
-export { renderStudyHtml } from './report.js';
+export { renderStudyHtml, type StudyHtmlOptions } from './report.js';
 export {
   boxOf,
   linearForgettingWeights,

@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 export * from './browser.js';
+export { renderStudyHtml } from './report-node.js';
 export { JournalFileStorage } from './storage/journal.js';
 export { openStorage } from './storage/open.js';
 export {

@@ -417,7 +417,11 @@ describe('analysis', () => {
     expect(Object.keys(imp)[0]).toBe('matters');
     expect(imp.matters).toBeGreaterThan(0.8);
     const html = renderStudyHtml(study.name, study.direction, await study.trials());
-    expect(html.match(/<svg class="chart"/g)).toHaveLength(3);
+    // history, parallel coordinates, importance, and a slice plot per parameter (2), as SVG
+    expect(html.match(/<div class="chart" data-chart=/g)).toHaveLength(5);
+    expect(html.match(/<svg/g)).toHaveLength(5);
+    expect(html).not.toMatch(/<script>/); // no library given: static
+    expect(html).toMatch(/Parameter importance \(PED-ANOVA\)/);
     expect(html).toMatch(/Best: trial \d+/);
   });
 });
