@@ -1,5 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -226,6 +233,74 @@ maybe('report and dashboard in headless Chromium', () => {
       child.kill('SIGINT');
     }
   }, 60_000);
+});
+
+maybe('dashboard: live studies from any storage', () => {
+  let browser: Browser;
+  let dir: string;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    dir = mkdtempSync(join(tmpdir(), 'msmoe-studies-'));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the journal studies in the folder and a SQLite one, and shows a study live as trials finish', async () => {
+    const { openStorage, RandomSampler, Study } = await import('@msmoe/tuner');
+    const objective = async (t: import('@msmoe/tuner').Trial) => {
+      const x = await t.suggestFloat('train.lr', 1e-4, 1e-1, { log: true });
+      await t.report(x, 0);
+      return (Math.log10(x) + 2) ** 2;
+    };
+    mkdirSync(join(dir, 'tune'));
+    const journal = await openStorage(`journal:${join(dir, 'tune', 'lr.log')}`);
+    const a = await Study.create({ name: 'lr', storage: journal, sampler: new RandomSampler() });
+    await a.optimize(objective, { trials: 6 });
+    const sqlite = await openStorage(`sqlite:${join(dir, 'other.db')}`);
+    const b = await Study.create({
+      name: 'elsewhere',
+      storage: sqlite,
+      sampler: new RandomSampler(),
+    });
+    await b.optimize(objective, { trials: 3 });
+    await sqlite.close();
+    const { url, child } = await startDashboard(dir, [
+      '--refresh',
+      '1',
+      '--storage',
+      `sqlite:${join(dir, 'other.db')}`,
+    ]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(url);
+      const items = await page.locator('ul.studies li').allTextContents();
+      expect(items).toEqual([
+        expect.stringMatching(/^lr \(tune\/lr\.log\): 6 trials \(6 complete/),
+        expect.stringMatching(/^elsewhere \(sqlite:.*other\.db\): 3 trials/),
+      ]);
+      await page.click('ul.studies a >> nth=0');
+      await page.waitForURL(/\/study\/0$/);
+      const charts = (await page.evaluate(CHART_PROBE)) as Probe;
+      expect(charts.length).toBeGreaterThanOrEqual(4); // history, parallel, importance, intermediate, slice
+      expect(charts.every((c) => c.live && c.marks > 0)).toBe(true);
+      expect(await page.textContent('body')).toMatch(/6 trials: complete 6/);
+      // Another worker finishes two trials: the open page shows them without a reload.
+      await a.optimize(objective, { trials: 2 });
+      await page.waitForFunction(
+        () => /8 trials: complete 8/.test(document.body.textContent ?? ''),
+        null,
+        { timeout: 10_000 },
+      );
+      expect(((await page.evaluate(CHART_PROBE)) as Probe).every((c) => c.live)).toBe(true);
+      expect((await fetch(new URL('/study/9', url))).status).toBe(404);
+      await page.close();
+    } finally {
+      child.kill('SIGINT');
+      await journal.close();
+    }
+  }, 90_000);
 });
 
 /** The node arguments of `msmoe dashboard <dir> --port <port>`. */

@@ -491,7 +491,9 @@ describe('msmoe compare and report', () => {
     }
     const report = /report: (.*report\.html)/.exec(r.stdout)?.[1] as string;
     const html = readFileSync(report, 'utf8');
-    expect(html.match(/<svg class="chart"/g)?.length).toBeGreaterThanOrEqual(7);
+    expect(
+      html.match(/<div class="chart" data-chart="\d+"[^>]*><svg/g)?.length,
+    ).toBeGreaterThanOrEqual(7);
     expect(html).toMatch(/A\/B comparison/);
     const study = join(report, '..');
     const json = JSON.parse(readFileSync(join(study, 'compare.json'), 'utf8'));

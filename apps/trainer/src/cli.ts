@@ -32,7 +32,7 @@ import {
   parseLmConfig,
   parseVitConfig,
 } from '@msmoe/models';
-import { esc, findRuns, isLocalHost, readRun, readRuns, renderReport } from '@msmoe/tracking';
+import { findRuns, isLocalHost, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { ruleSpellings } from '@msmoe/update-rules';
@@ -57,6 +57,7 @@ import {
   runConfigOf,
   variantName,
 } from './config.js';
+import { createDashboard } from './dashboard.js';
 import { loadTaskData } from './data.js';
 import { REPLICA_BACKENDS, trainDataParallel } from './data-parallel.js';
 import {
@@ -774,17 +775,27 @@ export function buildProgram(): Command {
   program
     .command('dashboard <folder>')
     .description(
-      'serve the live report of a folder of runs on 127.0.0.1 (refreshes while runs train)',
+      'serve the live report of a folder of runs and its studies on 127.0.0.1 (refreshes while runs train and trials finish)',
     )
     .option('-p, --port <n>', 'port (0: any free port)', int('--port'), 6006)
     .option('--refresh <s>', 'seconds between refreshes', int('--refresh'), 5)
+    .option(
+      '--storage <url>',
+      'a study storage to show besides the journals found in the folder: journal:<file>, sqlite:<file>, postgres://… (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .action(async (folder: string, flags) => {
       if (!existsSync(folder)) throw new RunError(`dashboard: ${folder} does not exist`);
       if (flags.port < 0 || flags.port > 65535)
         throw new RunError(`dashboard: --port ${flags.port} is out of range; allowed: 0–65535`);
+      const dashboard = await createDashboard(folder, {
+        refreshSeconds: flags.refresh,
+        storages: flags.storage,
+      });
       let bound = flags.port as number;
       const server = createServer((req, res) => {
-        // A page to read, nothing else: GET/HEAD only, and only under this server's own name
+        // Pages to read, nothing else: GET/HEAD only, and only under this server's own name
         // (a foreign Host header is a DNS-rebinding page reading the runs).
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end();
@@ -794,29 +805,7 @@ export function buildProgram(): Command {
           res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host');
           return;
         }
-        if (req.url !== '/' && req.url !== '/index.html') {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-          return;
-        }
-        try {
-          const { runs, broken } = readRuns(findRuns(folder));
-          const html = renderReport(runs, {
-            title: `msmoe dashboard: ${folder}`,
-            refreshSeconds: flags.refresh,
-            topHtml: broken.length
-              ? `<h2>Runs that cannot be read</h2><ul>${broken.map((b) => `<li><code>${esc(b.dir)}</code>: ${esc(b.error)}</li>`).join('')}</ul>`
-              : undefined,
-          });
-          res
-            .writeHead(200, {
-              'content-type': 'text/html; charset=utf-8',
-              'cache-control': 'no-store',
-            })
-            .end(html);
-        } catch (err) {
-          console.error(`dashboard: ${(err as Error).message}`);
-          res.writeHead(500, { 'content-type': 'text/plain' }).end('the report could not be built');
-        }
+        void dashboard.handle(req, res);
       });
       await new Promise<void>((r, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) =>
@@ -829,6 +818,9 @@ export function buildProgram(): Command {
           ),
         );
         server.listen(flags.port, '127.0.0.1', r);
+      }).catch(async (err) => {
+        await dashboard.close();
+        throw err;
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : flags.port;
@@ -839,6 +831,7 @@ export function buildProgram(): Command {
         process.once('SIGINT', close);
         process.once('SIGTERM', close);
       });
+      await dashboard.close();
       return done(EXIT.ok);
     });
 

@@ -183,6 +183,21 @@ function svgOf(option: Option): string {
 export interface StudyHtmlOptions {
   /** ECharts' browser build as text, inlined to make the charts interactive (static SVG without it). */
   chartLibrary?: string;
+  /** Re-fetch the page every `refreshSeconds` (the live dashboard). */
+  refreshSeconds?: number;
+  /** HTML placed first (e.g. the dashboard's navigation). */
+  topHtml?: string;
+}
+
+// Draws every chart box with ECharts; the live dashboard calls the two functions around each refresh.
+const STUDY_RUNTIME = `(function(){
+function draw(){var o=JSON.parse(document.getElementById('study-chart-data').textContent);
+document.querySelectorAll('[data-chart]').forEach(function(b){if(echarts.getInstanceByDom(b))return;b.innerHTML='';echarts.init(b,null,{renderer:'svg'}).setOption(o[+b.getAttribute('data-chart')]);});}
+window.msmoeCharts=draw;window.msmoeChartsDispose=function(){document.querySelectorAll('[data-chart]').forEach(function(b){var c=echarts.getInstanceByDom(b);if(c)c.dispose();});};draw();})();`;
+
+/** Re-fetches the page every `seconds`, swapping the body and redrawing the charts. */
+function refreshScript(seconds: number): string {
+  return `<script>setInterval(async()=>{try{const r=await fetch(location.href,{cache:'no-store'});const t=await r.text();const d=new DOMParser().parseFromString(t,'text/html');const y=scrollY;if(window.msmoeChartsDispose)window.msmoeChartsDispose();document.body.innerHTML=d.body.innerHTML;if(window.msmoeCharts)window.msmoeCharts();scrollTo(0,y);}catch(e){}},${seconds * 1000});</script>`;
 }
 
 /** The charts of a study page: each drawn as SVG, with the data to make it interactive. */
@@ -195,7 +210,7 @@ function studyCharts(options: Option[], library?: string): string {
     .join('\n');
   const data = JSON.stringify(options).replace(/</g, '\\u003c');
   const script = library
-    ? `<script>${library.replace(/<\/script/gi, '<\\/script')}</script><script>(function(){var o=JSON.parse(document.getElementById('study-chart-data').textContent);document.querySelectorAll('[data-chart]').forEach(function(b){b.innerHTML='';echarts.init(b,null,{renderer:'svg'}).setOption(o[+b.getAttribute('data-chart')]);});})();</script>`
+    ? `<script>${library.replace(/<\/script/gi, '<\\/script')}</script><script>${STUDY_RUNTIME}</script>`
     : '';
   return `<div class="charts">${boxes}</div><script type="application/json" id="study-chart-data">${data}</script>${script}`;
 }
@@ -230,7 +245,7 @@ export function renderStudyHtml(
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>study ${esc(name)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px}.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{border:1px solid #eee;margin:8px 0;max-width:100%}</style></head><body>
-<h1>Study ${esc(name)} (${direction})</h1>
+${options.topHtml ?? ''}<h1>Study ${esc(name)} (${direction})</h1>
 <p>${trials.length} trials: ${counts.join(', ')}.</p>
 <p>Best: ${best ? `trial ${best.number}, value <b>${num(best.value as number)}</b>, ${ext(best)}` : 'none yet'}</p>
 ${studyCharts(
@@ -244,6 +259,7 @@ ${studyCharts(
   options.chartLibrary,
 )}
 <h2>Trials</h2><table><thead><tr><th>#</th><th>state</th><th>value</th><th>params</th></tr></thead><tbody>${rows}</tbody></table>
+${options.refreshSeconds ? refreshScript(options.refreshSeconds) : ''}
 </body></html>
 `;
 }

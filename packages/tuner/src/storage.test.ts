@@ -123,6 +123,13 @@ describe.each(['journal file', 'SQLite', 'PostgreSQL'])('%s storage', (kind) => 
       expect(after[2]?.value).toBe(Number.POSITIVE_INFINITY);
       expect(again.direction).toBe('maximize');
       await expect(Study.create({ name, storage: s2 })).rejects.toThrow('already exists');
+      // Every study is listed (what the dashboard shows), this one with its direction.
+      await Study.create({ name: `${name}-2`, storage: s2 });
+      const listed = (await s2.getAllStudies()).filter((x) => x.name.startsWith(name));
+      expect(listed.map((x) => [x.name, x.direction])).toEqual([
+        [name, 'maximize'],
+        [`${name}-2`, 'minimize'],
+      ]);
       await s2.close();
     },
     30_000,

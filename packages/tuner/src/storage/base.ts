@@ -40,6 +40,8 @@ export interface Storage {
     options?: { loadIfExists?: boolean },
   ): Promise<StudyInfo>;
   getStudy(name: string): Promise<StudyInfo | null>;
+  /** Every study in the storage, oldest first (what a dashboard lists). */
+  getAllStudies(): Promise<StudyInfo[]>;
   /** Creates a trial (RUNNING unless the template says WAITING) with the next number, atomically. */
   createTrial(studyId: number, template?: TrialTemplate, owner?: string): Promise<FrozenTrial>;
   /** Claims the oldest WAITING trial (→ RUNNING, compare-and-set), or null. */
@@ -95,6 +97,12 @@ export class StorageModel {
     const s = { studyId: this.studies.length, name, direction, deleted: false };
     this.studies.push(s);
     return { studyId: s.studyId, name, direction };
+  }
+
+  allStudies(): StudyInfo[] {
+    return this.studies
+      .filter((s) => !s.deleted)
+      .map((s) => ({ studyId: s.studyId, name: s.name, direction: s.direction }));
   }
 
   findStudy(name: string): StudyInfo | null {
@@ -208,6 +216,9 @@ export class InMemoryStorage implements Storage {
   }
   async getStudy(name: string) {
     return this.model.findStudy(name);
+  }
+  async getAllStudies() {
+    return this.model.allStudies();
   }
   async createTrial(studyId: number, template?: TrialTemplate, owner?: string) {
     return strip(this.model.createTrial(studyId, template, owner ?? null));

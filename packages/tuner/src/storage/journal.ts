@@ -302,6 +302,11 @@ export class JournalFileStorage implements Storage {
     return this.model.findStudy(name);
   }
 
+  async getAllStudies(): Promise<StudyInfo[]> {
+    this.sync();
+    return this.model.allStudies();
+  }
+
   async createTrial(studyId: number, template: TrialTemplate = {}): Promise<FrozenTrial> {
     return this.write(() => {
       this.model.study(studyId);

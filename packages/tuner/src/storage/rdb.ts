@@ -131,6 +131,13 @@ export class RdbStorage implements Storage {
     return r ? { studyId: Number(r.study_id), name: r.name, direction: r.direction } : null;
   }
 
+  async getAllStudies(): Promise<StudyInfo[]> {
+    const rows = await this.db.query<{ study_id: number; name: string; direction: Direction }>(
+      'SELECT study_id, name, direction FROM msmoe_studies ORDER BY study_id',
+    );
+    return rows.map((r) => ({ studyId: Number(r.study_id), name: r.name, direction: r.direction }));
+  }
+
   async createTrial(
     studyId: number,
     template: TrialTemplate = {},
