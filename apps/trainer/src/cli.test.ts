@@ -301,9 +301,15 @@ describe('run folders written before the rule registry', () => {
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
     expect(readRun(run).eval?.finalLoss).toBeCloseTo(before.finalLoss, 5);
-    const ex = msmoe(['export', run, '--out', join(out, 'm.onnx')]);
+    // --out defaults to <run>/model.onnx.
+    const ex = msmoe(['export', run]);
     expect(ex.status).toBe(0);
     expect(ex.stdout).toMatch(/MomentumSMoE/);
+    expect(readFileSync(join(run, 'model.onnx')).length).toBeGreaterThan(1000);
+    // A folder that is no run: one line, exit 2 (a usage error, as the README says).
+    const none = msmoe(['export', join(out, 'no-such-run')]);
+    expect(none.status).toBe(2);
+    expect(none.stderr.trim().split('\n')).toEqual([expect.stringMatching(/no config\.json/)]);
   }, 300_000);
 });
 
@@ -650,12 +656,19 @@ describe('msmoe data and corrupt', () => {
     const list = msmoe(['data', 'list']);
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^sotu\s+/m);
+    // Only what the CLI can train on (CIFAR-10 is read by @msmoe/datasets, not a CLI task).
+    expect(list.stdout).not.toMatch(/cifar/i);
     expect(msmoe(['data', 'describe', 'mnist']).stdout).toMatch(/licence:/);
     const bad = msmoe(['data', 'describe', 'imagenet']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(
       /unknown dataset "imagenet"; allowed: sotu, sotu-shift, wikitext-103, mnist/,
     );
+    const unknown = msmoe(['corrupt', '--corruption', 'nope']);
+    expect(unknown.status).toBe(2);
+    const names = /allowed: (.*)$/m.exec(unknown.stderr)?.[1]?.split(', ') ?? [];
+    expect(names.length).toBeGreaterThan(20);
+    expect(new Set(names).size).toBe(names.length); // each name once
     const png = join(out, 'c.png');
     const c = msmoe(['corrupt', '--corruption', 'fog,rotate', '--out', png]);
     expect(c.status).toBe(0);

@@ -11,7 +11,6 @@ import {
   tileImages,
 } from '@msmoe/corruptions';
 import {
-  CIFAR10_CARD,
   channelStats,
   DatasetError,
   describe,
@@ -32,7 +31,7 @@ import {
   parseLmConfig,
   parseVitConfig,
 } from '@msmoe/models';
-import { findRuns, isLocalHost, readRun, renderReport } from '@msmoe/tracking';
+import { findRuns, isLocalHost, RunFolderError, readRun, renderReport } from '@msmoe/tracking';
 import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { ruleSpellings } from '@msmoe/update-rules';
@@ -202,7 +201,6 @@ const CARDS = {
   'wikitext-103': WIKITEXT103_CARD,
   mnist: MNIST_CARD,
   'fashion-mnist': FASHION_MNIST_CARD,
-  cifar10: CIFAR10_CARD,
 };
 
 function addRunFlags(cmd: Command): Command {
@@ -688,9 +686,10 @@ export function buildProgram(): Command {
     .description(
       "export a run's model (LM, ViT-MoE, Soft-MoE ViT) to ONNX: sparse routing in the graph; config, vocabulary or classes in metadata_props",
     )
-    .requiredOption('-o, --out <file>', 'ONNX file to write')
+    .option('-o, --out <file>', 'ONNX file to write (default: <run>/model.onnx)')
     .action(async (run: string, flags) => {
       const data = readRun(run);
+      flags.out ??= join(run, 'model.onnx');
       const c = runConfigOf(data.config);
       await chooseBackend('auto', true);
       const weights = join(run, 'model.safetensors');
@@ -910,7 +909,7 @@ export function buildProgram(): Command {
           !(CORRUPTIONS as readonly string[]).includes(n)
         )
           throw new ConfigError(
-            `--corruption: "${n}" is unknown; allowed: ${[...MNIST_C_CORRUPTIONS, ...CORRUPTIONS].join(', ')}`,
+            `--corruption: "${n}" is unknown; allowed: ${[...new Set([...MNIST_C_CORRUPTIONS, ...CORRUPTIONS])].join(', ')}`,
             'corruption',
           );
       const mnist = await loadMnist();
@@ -955,6 +954,7 @@ export async function main(argv: string[]): Promise<number> {
       e instanceof ConfigError ||
       e instanceof DatasetError ||
       e instanceof RunError ||
+      e instanceof RunFolderError ||
       e.name === 'ConfigError';
     console.error(errColors.red(`msmoe: ${e.message.split('\n')[0]}`));
     if (process.env.MSMOE_DEBUG) console.error(e.stack);

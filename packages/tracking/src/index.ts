@@ -8,7 +8,15 @@
  */
 export * from './browser.js';
 export { chartLibrarySource, renderReport } from './report-node.js';
-export { findRuns, type MetricRecord, type RunData, RunWriter, readRun, readRuns } from './run.js';
+export {
+  findRuns,
+  type MetricRecord,
+  type RunData,
+  RunFolderError,
+  RunWriter,
+  readRun,
+  readRuns,
+} from './run.js';
 export {
   frameRecord,
   readRecords,

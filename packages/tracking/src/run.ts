@@ -12,6 +12,14 @@ import { writeFileAtomic } from '@msmoe/core/fs';
 import { TfEventsWriter } from './tfevents.js';
 
 /** One line of `metrics.jsonl`. `kind` says which: a training step, routing statistics, an evaluation. */
+/** A folder that is not a run folder (no config.json), or cannot be read as one. */
+export class RunFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFolderError';
+  }
+}
+
 export type MetricRecord =
   | ({ kind: 'step'; step: number; time: number } & Record<string, unknown>)
   | ({ kind: 'stats'; step: number; time: number } & Record<string, unknown>)
@@ -66,7 +74,7 @@ export class RunWriter {
    */
   static open(dir: string, resumedAt?: number): RunWriter {
     if (!existsSync(join(dir, 'config.json')))
-      throw new Error(`run folder ${dir}: no config.json (not a run folder)`);
+      throw new RunFolderError(`run folder ${dir}: no config.json (not a run folder)`);
     const w = new RunWriter(dir);
     if (resumedAt !== undefined) w.tb.restart(resumedAt + 1);
     return w;
@@ -125,7 +133,7 @@ export class RunWriter {
 /** Reads a run folder; a missing or malformed config.json is an error naming the folder. */
 export function readRun(dir: string): RunData {
   const cfgPath = join(dir, 'config.json');
-  if (!existsSync(cfgPath)) throw new Error(`run folder ${dir}: no config.json`);
+  if (!existsSync(cfgPath)) throw new RunFolderError(`run folder ${dir}: no config.json`);
   const config = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
   const metrics: MetricRecord[] = [];
   const mPath = join(dir, 'metrics.jsonl');
