@@ -880,7 +880,12 @@ export function buildProgram(): Command {
         width: set.width,
         channels: set.channels,
       }));
-      writeFileSync(flags.out, encodePng(tileImages([imgs], { scale: 2 })));
+      // Each image under its class name (MNIST's classes are the digits).
+      const colLabels = picked.map((i) => {
+        const label = set.labels[i] as number;
+        return ds.classes?.[label] ?? String(label);
+      });
+      writeFileSync(flags.out, encodePng(tileImages([imgs], { scale: 2, colLabels })));
       console.log(
         `${imgs.length} ${name} test images (classes ${picked.map((i) => set.labels[i]).join(' ')}): ${resolve(flags.out)}`,
       );
@@ -924,7 +929,14 @@ export function buildProgram(): Command {
               ),
             ],
       );
-      writeFileSync(flags.out, encodePng(tileImages(rows, { scale: 3 })));
+      const mnistC = (n: string) => (MNIST_C_CORRUPTIONS as readonly string[]).includes(n);
+      const onlyMnistC = names.every(mnistC);
+      const grid = tileImages(rows, {
+        scale: 3,
+        rowLabels: names.map((n) => (mnistC(n) && !onlyMnistC ? `${n} (mnist-c)` : n)),
+        colLabels: onlyMnistC ? ['clean', 'corrupted'] : ['clean', '1', '2', '3', '4', '5'],
+      });
+      writeFileSync(flags.out, encodePng(grid));
       console.log(`${names.length} corruption(s): ${resolve(flags.out)}`);
       return done(EXIT.ok);
     });

@@ -46,6 +46,7 @@ export {
   encodePng,
   type PreviewOptions,
   previewGrid,
+  type TileOptions,
   tileImages,
 } from './image/preview.js';
 export {

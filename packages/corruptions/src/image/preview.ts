@@ -1,6 +1,7 @@
 import { encode } from 'fast-png';
 import { CORRUPTIONS, type CorruptionName, type Profile } from './constants.js';
 import { corrupt } from './corrupt.js';
+import { drawText, textHeight, textWidth } from './font.js';
 import { checkImage, type Image } from './image.js';
 
 // `Math` held in a module constant: a global lookup per call costs ~100x under Jest's VM context.
@@ -18,6 +19,8 @@ export interface PreviewOptions {
   gap?: number;
   /** Display scale of each cell, nearest neighbour (default 1; 3 suits 28-px digits, 0.5 large photos). */
   scale?: number;
+  /** Label the rows with the corruption names and the columns `clean`, `1`…`5` (default true). */
+  labels?: boolean;
 }
 
 /**
@@ -27,6 +30,7 @@ export interface PreviewOptions {
 export function previewGrid(img: Image, options: PreviewOptions = {}): Image {
   checkImage(img, 'preview image');
   const rows = options.corruptions ?? CORRUPTIONS;
+  const labels = options.labels ?? true;
   return tileImages(
     rows.map((name) => [
       img,
@@ -34,18 +38,31 @@ export function previewGrid(img: Image, options: PreviewOptions = {}): Image {
         corrupt(img, name, s, { seed: options.seed, profile: options.profile }),
       ),
     ]),
-    options,
+    {
+      ...options,
+      ...(labels ? { rowLabels: [...rows], colLabels: ['clean', '1', '2', '3', '4', '5'] } : {}),
+    },
   );
+}
+
+/** Options of {@link tileImages}. */
+export interface TileOptions {
+  /** Pixels between cells (default 2, white). */
+  gap?: number;
+  /** Display scale of each cell, nearest neighbour (default 1). */
+  scale?: number;
+  /** A label left of each row (e.g. corruption names). */
+  rowLabels?: readonly string[];
+  /** A label above each column (e.g. severities, class names). */
+  colLabels?: readonly string[];
 }
 
 /**
  * Lays out rows of images (any sizes up to the first one's) as one RGB grid with white gaps,
- * each cell scaled by nearest neighbour (gray inputs shown as gray RGB).
+ * each cell scaled by nearest neighbour (gray inputs shown as gray RGB), with optional row and
+ * column labels in a built-in 5×7 pixel font (twice as large for cells of 56 px and more).
  */
-export function tileImages(
-  rows: readonly (readonly Image[])[],
-  options: { gap?: number; scale?: number } = {},
-): Image {
+export function tileImages(rows: readonly (readonly Image[])[], options: TileOptions = {}): Image {
   const first = rows[0]?.[0];
   if (!first) throw new Error('tileImages: no images');
   const gap = options.gap ?? 2;
@@ -54,12 +71,31 @@ export function tileImages(
   const h = math.max(1, math.round(first.height * k));
   const w = math.max(1, math.round(first.width * k));
   const cols = math.max(...rows.map((r) => r.length));
-  const H = rows.length * h + (rows.length + 1) * gap;
-  const W = cols * w + (cols + 1) * gap;
+  const ts = h >= 56 ? 2 : 1;
+  const rowLabels = options.rowLabels ?? [];
+  const colLabels = options.colLabels ?? [];
+  const padLeft = rowLabels.length
+    ? math.max(...rowLabels.map((l) => textWidth(l, ts))) + 3 * ts + gap
+    : 0;
+  const padTop = colLabels.length ? textHeight(ts) + 3 * ts + gap : 0;
+  const H = padTop + rows.length * h + (rows.length + 1) * gap;
+  const W = padLeft + cols * w + (cols + 1) * gap;
   const data = new Float32Array(H * W * 3).fill(255);
+  const grid: Image = { data, height: H, width: W, channels: 3 };
+  rowLabels.forEach((label, r) => {
+    const top = padTop + gap + r * (h + gap) + math.floor((h - textHeight(ts)) / 2);
+    drawText(grid, label, padLeft - 2 * ts - textWidth(label, ts), top, ts);
+  });
+  colLabels.forEach((label, c) => {
+    // Fitted to its column: smaller type, then cut, rather than running into the next one.
+    const s = textWidth(label, ts) <= w ? ts : 1;
+    const text = label.slice(0, math.max(1, math.floor((w + 1) / (6 * s))));
+    const left = padLeft + gap + c * (w + gap) + math.floor((w - textWidth(text, s)) / 2);
+    drawText(grid, text, left, gap + ts + (ts - s) * 7, s);
+  });
   const put = (cell: Image, r: number, c: number) => {
-    const top = gap + r * (h + gap);
-    const left = gap + c * (w + gap);
+    const top = padTop + gap + r * (h + gap);
+    const left = padLeft + gap + c * (w + gap);
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
         const sy = math.min(cell.height - 1, math.floor(y / k));
@@ -76,7 +112,7 @@ export function tileImages(
       put(cell, r, c);
     });
   });
-  return { data, height: H, width: W, channels: 3 };
+  return grid;
 }
 
 /** Encodes an image (0..255 values) as PNG bytes (works in browsers too). */
