@@ -3,7 +3,8 @@
  * exporters or presets): npm run demo:models
  * - text: tiny SMoE and MomentumSMoE LMs on State of the Union text (2,000-word vocabulary);
  * - image: ViT-MoE and MomentumV-MoE (mnist-tiny) on MNIST, raw-pixel input;
- * - 64 MNIST test digits, and the runs report of a short compare study.
+ * - 64 MNIST test digits (tools/demo-digits.ts: every class in turn), and the runs report of a
+ *   short compare study.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import {
 } from '@msmoe/models';
 import { exportLanguageModel, exportVisionTransformer } from '@msmoe/onnx';
 import { evaluateClassifier, LmTask, Trainer, VisionTask } from '@msmoe/training';
+import { writeDemoDigits } from './demo-digits.js';
 
 const OUT = join('apps', 'demo', 'public');
 mkdirSync(join(OUT, 'models'), { recursive: true });
@@ -89,12 +91,4 @@ for (const [rule, name] of [
   model.dispose();
 }
 
-const n = 64;
-const digits = {
-  labels: Array.from(mnist.test.labels.subarray(0, n)),
-  images: Array.from({ length: n }, (_, i) =>
-    Array.from(mnist.test.images.subarray(i * 784, (i + 1) * 784), Math.round),
-  ),
-};
-writeFileSync(join(OUT, 'data', 'mnist-test.json'), JSON.stringify(digits));
-console.log(`data/mnist-test.json: ${n} digits`);
+writeDemoDigits(mnist.test, OUT);

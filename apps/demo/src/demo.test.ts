@@ -177,6 +177,11 @@ maybe('apps/demo in headless Chromium', () => {
 
   it('image tab: moving the severity slider changes the predictions shown', async () => {
     await page.click('nav button[data-tab="image"]');
+    // The bundled digits take every class in turn (the test split itself starts with zeros).
+    expect(await page.textContent('#digit-index')).toBe('#0 (label 0)');
+    await page.click('#next');
+    expect(await page.textContent('#digit-index')).toBe('#1 (label 1)');
+    await page.click('#prev');
     await page.selectOption('#corruption', 'impulse_noise');
     const read = () =>
       page.$$eval('.panel[data-vit] .pred li', (lis) => lis.map((li) => li.textContent).join('|'));
