@@ -526,7 +526,10 @@ describe('msmoe compare and report', () => {
     const again = msmoe(['report', study, '--out', join(out, 'r.html')]);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/report of 8 run\(s\)/);
-    expect(readFileSync(join(out, 'r.html'), 'utf8')).toMatch(/A\/B comparison/);
+    const rebuilt = readFileSync(join(out, 'r.html'), 'utf8');
+    expect(rebuilt).toMatch(/A\/B comparison/);
+    expect(rebuilt).toMatch(/<h2>Verdicts<\/h2>/); // from summary.json
+    expect(rebuilt).toMatch(/<title>msmoe compare: (SMoE|MomentumSMoE)/);
     // msmoe eval reloads model.safetensors and reproduces the run's own evaluation.
     const run = join(study, 'SMoE-s0');
     const before = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));

@@ -36,7 +36,7 @@ import { CheckpointStore, disposeCheckpoint } from '@msmoe/training';
 import { parseSpace, Study } from '@msmoe/tuner';
 import { ruleSpellings } from '@msmoe/update-rules';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type CompareRow, tableHtml } from './analysis.js';
+import { type Claim, type CompareRow, tableHtml, verdictsHtml } from './analysis.js';
 import { err as errColors, out as outColors } from './colors.js';
 import {
   type CompareJob,
@@ -756,16 +756,30 @@ export function buildProgram(): Command {
       });
       if (!dirs.length)
         throw new RunError(`report: no run folder (with config.json) under ${runs.join(', ')}`);
-      // A compare study folder brings its A/B table along.
+      // A compare study folder brings its verdicts and A/B table along.
       const tables = runs
         .map((r) => join(r, 'compare.json'))
         .filter((f) => existsSync(f))
         .map((f) =>
           tableHtml((JSON.parse(readFileSync(f, 'utf8')) as { rows: CompareRow[] }).rows),
         );
+      const verdicts = runs
+        .map((r) => join(r, 'summary.json'))
+        .filter((f) => existsSync(f))
+        .map((f) =>
+          verdictsHtml((JSON.parse(readFileSync(f, 'utf8')) as { claims: Claim[] }).claims),
+        );
+      const data = dirs.map(readRun);
+      const variants = [...new Set(data.map((d) => String(d.config.variant ?? '')))].filter(
+        Boolean,
+      );
+      const title =
+        flags.title === 'msmoe report' && tables.length === 1
+          ? `msmoe compare: ${variants.join(' vs ')}`
+          : flags.title;
       writeFileSync(
         flags.out,
-        renderReport(dirs.map(readRun), { title: flags.title, extraHtml: tables.join('') }),
+        renderReport(data, { title, topHtml: verdicts.join(''), extraHtml: tables.join('') }),
       );
       console.log(`report of ${dirs.length} run(s): ${resolve(flags.out)}`);
       return done(EXIT.ok);

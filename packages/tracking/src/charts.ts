@@ -56,6 +56,25 @@ export const CHART_SIZE = { width: 600, height: 360 };
 /** ECharts option (plain JSON: no functions, so the page can carry it as data). */
 export type ChartOption = Record<string, unknown>;
 
+/**
+ * Where the plot starts below a legend that wraps onto as many lines as its entries need (every
+ * entry stays visible; ~6 px a character of 11-px text, plus the symbol and the gap).
+ */
+function legendTop(names: string[]): number {
+  const width = CHART_SIZE.width - 16;
+  let lines = 1;
+  let used = 0;
+  for (const n of names) {
+    const w = n.length * 6.2 + 38;
+    if (used > 0 && used + w > width) {
+      lines += 1;
+      used = 0;
+    }
+    used += w;
+  }
+  return 44 + 20 * lines;
+}
+
 /** The ECharts option of a chart: the same object drawn in Node and in the page. */
 export function chartOption(spec: ChartSpec): ChartOption {
   const base = {
@@ -68,14 +87,19 @@ export function chartOption(spec: ChartSpec): ChartOption {
       top: 4,
       textStyle: { fontSize: 13, fontWeight: 600 },
     },
-    legend: { type: 'scroll', top: 26, left: 8, right: 8, textStyle: { fontSize: 11 } },
+    legend: { top: 26, left: 8, right: 8, itemGap: 8, textStyle: { fontSize: 11 } },
     tooltip: { trigger: 'axis', confine: true },
   };
   if (spec.kind === 'bar') {
     const long = spec.categories.some((c) => c.length > 14);
     return {
       ...base,
-      grid: { left: 70, right: 16, top: 64, bottom: long ? 86 : 52 },
+      grid: {
+        left: 70,
+        right: 16,
+        top: legendTop(spec.series.map((x) => x.name)),
+        bottom: long ? 86 : 52,
+      },
       xAxis: {
         type: 'category',
         data: spec.categories,
@@ -106,11 +130,12 @@ export function chartOption(spec: ChartSpec): ChartOption {
     };
   }
   const single = spec.series.every((s) => s.points.length <= 1);
+  const means = spec.series.filter((s) => !s.run).map((s) => s.name);
   return {
     ...base,
     // The legend lists the variants (their means); single runs are toggled from the runs table.
-    legend: { ...base.legend, data: spec.series.filter((s) => !s.run).map((s) => s.name) },
-    grid: { left: 70, right: 20, top: 64, bottom: 78 },
+    legend: { ...base.legend, data: means },
+    grid: { left: 70, right: 20, top: legendTop(means), bottom: 78 },
     xAxis: {
       type: 'value',
       name: spec.xLabel ?? 'step',

@@ -244,7 +244,7 @@ export interface ReportOptions {
   title?: string;
   /** Re-fetch the page every `refreshSeconds` (the dashboard's live view). */
   refreshSeconds?: number;
-  /** Extra HTML (e.g. the A/B table) placed after the summary. */
+  /** Extra HTML (e.g. the A/B table) placed after the charts. */
   extraHtml?: string;
   /** HTML placed first, under the title (e.g. a study's verdicts). */
   topHtml?: string;
@@ -437,8 +437,8 @@ th:first-child,td:first-child{text-align:left}thead{background:#f4f4f4}
 <p class="meta">${runs.length} run(s), ${groups.length} variant(s); generated ${esc(new Date().toISOString())}${options.refreshSeconds ? ` · live, refreshing every ${options.refreshSeconds} s` : ''}</p>
 ${options.topHtml ?? ''}
 <h2>Summary</h2>${table}
-${options.extraHtml ?? ''}
 <h2>Charts</h2>${chartsHtml(charts, options.chartLibrary)}
+${options.extraHtml ?? ''}
 <h2>Hyperparameters that differ</h2>${diff}
 <h2>Runs</h2><p class="meta">Hover a row for its command line.</p>${runsTable}
 ${fixedCoefs.length ? `<h2>Fixed update-rule coefficients</h2><ul>${fixedCoefs.map((l) => `<li>${l}</li>`).join('')}</ul>` : ''}
