@@ -15,7 +15,9 @@ const num = (v: number) =>
     : String(+v.toPrecision(5));
 
 type Option = Record<string, unknown>;
-const SIZE = { width: 640, height: 340 };
+const SIZE = { width: 600, height: 340 };
+/** A chart's width: its own (`width` in the option, e.g. parallel coordinates with many axes) or the default. */
+const widthOf = (o: Option) => (typeof o.width === 'number' ? o.width : SIZE.width);
 
 const frame = (title: string): Option => ({
   animation: false,
@@ -76,16 +78,19 @@ function parallelOption(trials: FrozenTrial[]): Option | null {
   ];
   return {
     ...frame('Parallel coordinates (one line per completed trial)'),
-    parallel: { left: 60, right: 90, top: 70, bottom: 30 },
+    // A whole row (two chart widths): room for every axis name, the colour scale on the right.
+    width: 2 * SIZE.width + 14,
+    parallel: { left: 70, right: 170, top: 70, bottom: 30 },
     parallelAxis: axes.map((a) => ({ ...a, nameTextStyle: { fontSize: 11 } })),
     visualMap: {
       type: 'continuous',
       dimension: names.length,
       min: Math.min(...vals),
       max: Math.max(...vals),
-      right: 4,
+      right: 24,
       top: 'middle',
       itemHeight: 140,
+      precision: 3,
       calculable: true,
       inRange: { color: ['#0072B2', '#E69F00', '#D55E00'] },
       text: ['objective', ''],
@@ -170,9 +175,15 @@ function intermediateOption(trials: FrozenTrial[]): Option | null {
 
 /** A chart as static SVG (ECharts' server-side renderer). */
 function svgOf(option: Option): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...SIZE });
+  const { width: _w, ...rest } = option;
+  const chart = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: widthOf(option),
+    height: SIZE.height,
+  });
   try {
-    chart.setOption(option);
+    chart.setOption(rest);
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -205,10 +216,10 @@ function studyCharts(options: Option[], library?: string): string {
   const boxes = options
     .map(
       (o, i) =>
-        `<div class="chart" data-chart="${i}" role="img" style="width:${SIZE.width}px;height:${SIZE.height}px">${svgOf(o)}</div>`,
+        `<div class="chart" data-chart="${i}" role="img" style="width:${widthOf(o)}px;height:${SIZE.height}px">${svgOf(o)}</div>`,
     )
     .join('\n');
-  const data = JSON.stringify(options).replace(/</g, '\\u003c');
+  const data = JSON.stringify(options.map(({ width: _w, ...o }) => o)).replace(/</g, '\\u003c');
   const script = library
     ? `<script>${library.replace(/<\/script/gi, '<\\/script')}</script><script>${STUDY_RUNTIME}</script>`
     : '';
@@ -251,8 +262,8 @@ ${options.topHtml ?? ''}<h1>Study ${esc(name)} (${direction})</h1>
 ${studyCharts(
   [
     historyOption(trials, direction),
-    parallelOption(trials),
     importanceOption(pedAnovaImportance(trials, direction)),
+    parallelOption(trials),
     intermediateOption(trials),
     ...sliceOptions(trials),
   ].filter((o): o is Option => o !== null),
