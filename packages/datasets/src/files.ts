@@ -1,4 +1,7 @@
 // Reading datasets from folders and files (Node only): the decoders they use run anywhere.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 import type { DatasetCard } from './card.js';
 import { DatasetError } from './card.js';
@@ -19,13 +22,20 @@ import type { ImageDataset, ImageSet } from './images/types.js';
 import { SPLITS, type TextSplits } from './text/corpus.js';
 import { WIKITEXT_LAYOUTS } from './text/wikitext.js';
 
+/** The names in a folder; a missing or unreadable folder is a {@link DatasetError} saying `missing`. */
+async function listFolder(folder: string, missing: string): Promise<string[]> {
+  try {
+    return await readdir(folder);
+  } catch {
+    throw new DatasetError(missing);
+  }
+}
+
 /** Reads CIFAR-10 from a `cifar-10-batches-bin` folder. */
 export async function loadCifar10(folder: string): Promise<ImageDataset> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
   const read = async (name: string) => {
     try {
-      return decodeCifarBatch(new Uint8Array(await fs.readFile(path.join(folder, name))), name);
+      return decodeCifarBatch(new Uint8Array(await readFile(join(folder, name))), name);
     } catch (err) {
       if (err instanceof DatasetError) throw err;
       throw new DatasetError(
@@ -45,11 +55,9 @@ export async function loadCifar10(folder: string): Promise<ImageDataset> {
 }
 
 async function readMaybeGz(path: string): Promise<Uint8Array> {
-  const fs = await import('node:fs/promises');
-  const raw = new Uint8Array(await fs.readFile(path));
+  const raw = new Uint8Array(await readFile(path));
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
-    const zlib = await import('node:zlib');
-    return new Uint8Array(zlib.gunzipSync(raw));
+    return new Uint8Array(gunzipSync(raw));
   }
   return raw;
 }
@@ -62,20 +70,14 @@ export async function loadIdxDataset(
   folder: string = DEBIAN_FASHION_MNIST,
   options: { classes?: string[]; card?: DatasetCard } = {},
 ): Promise<ImageDataset> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  let entries: string[];
-  try {
-    entries = await fs.readdir(folder);
-  } catch {
-    throw new DatasetError(
-      `IDX folder "${folder}" does not exist; install Debian's dataset-fashion-mnist or pass a folder with ${[...IDX_FILES.train, ...IDX_FILES.test].join(', ')} (optionally .gz)`,
-    );
-  }
+  const entries = await listFolder(
+    folder,
+    `IDX folder "${folder}" does not exist; install Debian's dataset-fashion-mnist or pass a folder with ${[...IDX_FILES.train, ...IDX_FILES.test].join(', ')} (optionally .gz)`,
+  );
   const find = (base: string) => {
     const name = [base, `${base}.gz`].find((n) => entries.includes(n));
     if (!name) throw new DatasetError(`IDX folder "${folder}" lacks ${base} (or ${base}.gz)`);
-    return path.join(folder, name);
+    return join(folder, name);
   };
   const load = async (split: 'train' | 'test'): Promise<ImageSet> => {
     const [imgFile, lblFile] = IDX_FILES[split];
@@ -113,16 +115,10 @@ export async function loadIdxDataset(
 export async function readWikiText(
   folder: string,
 ): Promise<TextSplits & { layout: keyof typeof WIKITEXT_LAYOUTS }> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  let entries: string[];
-  try {
-    entries = await fs.readdir(folder);
-  } catch {
-    throw new DatasetError(
-      `WikiText folder "${folder}" does not exist or cannot be read; expected ${Object.values(WIKITEXT_LAYOUTS.tokens).join(', ')} or ${Object.values(WIKITEXT_LAYOUTS.txt).join(', ')}`,
-    );
-  }
+  const entries = await listFolder(
+    folder,
+    `WikiText folder "${folder}" does not exist or cannot be read; expected ${Object.values(WIKITEXT_LAYOUTS.tokens).join(', ')} or ${Object.values(WIKITEXT_LAYOUTS.txt).join(', ')}`,
+  );
   const layout = (Object.keys(WIKITEXT_LAYOUTS) as (keyof typeof WIKITEXT_LAYOUTS)[]).find((l) =>
     SPLITS.every((s) => entries.includes(WIKITEXT_LAYOUTS[l][s])),
   );
@@ -135,8 +131,8 @@ export async function readWikiText(
     layout: keyof typeof WIKITEXT_LAYOUTS;
   };
   for (const split of SPLITS) {
-    const file = path.join(folder, WIKITEXT_LAYOUTS[layout][split]);
-    const bytes = await fs.readFile(file);
+    const file = join(folder, WIKITEXT_LAYOUTS[layout][split]);
+    const bytes = await readFile(file);
     // Checked before anything is trained: text, UTF-8, and not empty.
     if (bytes.includes(0))
       throw new DatasetError(`${file}: not a text file (it contains NUL bytes)`);
