@@ -25,16 +25,20 @@ const PER_RUN = new Set([
   'dataParallel',
 ]);
 
-/** Flattens a config to dotted keys (leaves only), without the per-run fields. */
-function flatConfig(
+/**
+ * Flattens a nested config to dotted keys (leaves as JSON), leaving out the top-level fields in
+ * `skip` (e.g. {@link PER_RUN}).
+ */
+function flatten(
   o: unknown,
+  skip: ReadonlySet<string> = new Set(),
   prefix = '',
   out: Record<string, string> = {},
 ): Record<string, string> {
   if (o && typeof o === 'object' && !Array.isArray(o))
     for (const [k, v] of Object.entries(o)) {
-      if (!prefix && PER_RUN.has(k)) continue;
-      flatConfig(v, prefix ? `${prefix}.${k}` : k, out);
+      if (!prefix && skip.has(k)) continue;
+      flatten(v, skip, prefix ? `${prefix}.${k}` : k, out);
     }
   else out[prefix] = JSON.stringify(o);
   return out;
@@ -53,7 +57,7 @@ export function groupByVariant(runs: RunData[]): VariantRuns[] {
   >();
   for (const r of runs) {
     const variant = String(r.config.variant ?? r.config.name ?? r.dir.split(/[\\/]/).pop());
-    const flat = flatConfig(r.config);
+    const flat = flatten(r.config, PER_RUN);
     const key = `${variant}\u0000${JSON.stringify(Object.entries(flat).sort())}`;
     const g = groups.get(key);
     if (g) g.runs.push(r);
@@ -132,18 +136,6 @@ function variantLines(
       points: thin(pts),
     })),
   ];
-}
-
-/** Flattens nested config objects to dotted keys. */
-function flatten(
-  o: unknown,
-  prefix = '',
-  out: Record<string, string> = {},
-): Record<string, string> {
-  if (o && typeof o === 'object' && !Array.isArray(o)) {
-    for (const [k, v] of Object.entries(o)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else out[prefix] = JSON.stringify(o);
-  return out;
 }
 
 /** Eval metric pairs present as `clean` and `attacked` in eval.json, per variant, over seeds. */
