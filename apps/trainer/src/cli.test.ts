@@ -410,16 +410,23 @@ describe('msmoe compare as a study', () => {
         name,
       ]);
       const run = () =>
-        new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
           const c = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT });
           let stdout = '';
+          let stderr = '';
           c.stdout?.on('data', (d) => {
             stdout += String(d);
           });
-          c.on('exit', (code) => resolve({ code, stdout }));
+          c.stderr?.on('data', (d) => {
+            stderr += String(d);
+          });
+          c.on('close', (code) => resolve({ code, stdout, stderr }));
         });
       const [a, b] = await Promise.all([run(), run()]);
-      expect([a.code, b.code]).toEqual([0, 0]);
+      // On failure, say why: the exit codes with each process's stderr.
+      expect(
+        [a, b].map((r) => `${r.code}${r.code === 0 ? '' : `: ${r.stderr.slice(-2000)}`}`),
+      ).toEqual(['0', '0']);
       for (const r of [a, b]) expect(r.stdout).toMatch(/clean perplexity.*MomentumSMoE/);
       const folder = join(out, name);
       const runs = readdirSync(folder)
