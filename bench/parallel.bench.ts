@@ -29,6 +29,8 @@ for (const workers of [1, 2]) {
     [
       ...MSMOE,
       'compare',
+      '--stress-lr',
+      'off', // the 4 cells below only (compare adds a stress arm by default)
       '--variants',
       'g,m',
       '--seeds',

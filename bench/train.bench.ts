@@ -4,12 +4,13 @@
 // Debian's python3-torch; best of 1 and 2 threads; skipped with a note where absent), run in
 // rounds that alternate the two so the machine's drift hits both alike; a per-step breakdown
 // (attention, MoE, update rule, output layer + loss, optimizer, host syncs, overhead); and the
-// ViT-MoE / Soft-MoE ViT `mnist-tiny` images/s. Data: State of the Union text with a vocabulary
-// capped at --vocab words (default 10,000); MNIST for the ViTs.
+// ViT-MoE / Soft-MoE ViT `mnist-tiny` images/s. With onnxruntime-node installed the LM is timed
+// with the native output layer (as `msmoe` runs) and, in the same rounds, without it. Data: State
+// of the Union text with a vocabulary capped at --vocab words (default 10,000); MNIST for the ViTs.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type BackendName, initBackend, Rng } from '@msmoe/core';
+import { type BackendName, initBackend, Rng, setOutputLayerKernel } from '@msmoe/core';
 import { loadMnist, loadSotu, Vocabulary } from '@msmoe/datasets';
 import {
   MoELanguageModel,
@@ -19,6 +20,7 @@ import {
   presetConfig,
   vitPresetConfig,
 } from '@msmoe/models';
+import { loadNativeOutputLayer } from '@msmoe/onnx/native';
 import { AdamOptimizer, LmTask, Trainer, type TrainTask, VisionTask } from '@msmoe/training';
 import { breakdownLm } from './lib/breakdown.js';
 import { printTable, writeResults } from './lib/harness.js';
@@ -85,11 +87,24 @@ const peers: Record<string, unknown>[] = [];
 const breakdowns: Record<string, unknown>[] = [];
 for (const backend of values.backends.split(',') as BackendName[]) {
   await initBackend({ prefer: backend, fallback: false });
+  // The native output layer (onnxruntime-node) where the output layer runs on the host; msmoe is
+  // timed with it (as `msmoe train` runs) and, in the same rounds, without it (tfjs only).
+  let native: ReturnType<typeof loadNativeOutputLayer> | null = null;
+  if (backend === 'wasm' || backend === 'cpu') {
+    try {
+      native = loadNativeOutputLayer();
+      console.log(`${backend}: output layer on ${native.name}`);
+    } catch (err) {
+      console.log(`${backend}: output layer on tfjs (${(err as Error).message})`);
+    }
+  }
+  setOutputLayerKernel(native);
   for (const preset of PRESETS) {
     const slow = backend === 'cpu' && preset === 'mini';
     const steps = quick || slow ? 3 : 10;
     // msmoe (SMoE) and PyTorch in alternating rounds: the same minutes of the machine for both.
     const ours: number[] = [];
+    const oursTfjs: number[] = [];
     const torch1: number[] = [];
     const torch2: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -99,6 +114,16 @@ for (const backend of values.backends.split(',') as BackendName[]) {
       );
       ours.push(await throughput(new LmTask(model, stream, BATCH), 2, steps));
       model.dispose();
+      if (native) {
+        setOutputLayerKernel(null);
+        const same = new MoELanguageModel(
+          parseLmConfig(presetConfig(preset, vocab.size, 'g')),
+          new Rng(round),
+        );
+        oursTfjs.push(await throughput(new LmTask(same, stream, BATCH), 2, steps));
+        same.dispose();
+        setOutputLayerKernel(native);
+      }
       if (backend !== 'wasm') continue;
       const t1 = torchTokensPerSec(preset, 1, steps);
       const t2 = torchTokensPerSec(preset, 2, steps);
@@ -106,12 +131,23 @@ for (const backend of values.backends.split(',') as BackendName[]) {
       if (t2 !== null) torch2.push(t2);
     }
     const tokensPerSec = median(ours);
-    cases.push({ model: 'lm', preset, rule: 'residual', backend, tokensPerSec });
+    const outputLayer = native ? 'onnxruntime-node' : 'tfjs';
+    cases.push({ model: 'lm', preset, rule: 'residual', backend, outputLayer, tokensPerSec });
+    if (native)
+      cases.push({
+        model: 'lm',
+        preset,
+        rule: 'residual',
+        backend,
+        outputLayer: 'tfjs',
+        tokensPerSec: median(oursTfjs),
+      });
     if (torch1.length) {
       const best = Math.max(median(torch1), median(torch2));
       peers.push({
         preset,
         msmoe: tokensPerSec,
+        msmoeTfjsOutput: native ? median(oursTfjs) : null,
         torch1: median(torch1),
         torch2: median(torch2),
         ratio: tokensPerSec / best,
@@ -132,7 +168,7 @@ for (const backend of values.backends.split(',') as BackendName[]) {
       );
       const t = await throughput(new LmTask(model, stream, BATCH), 2, steps);
       model.dispose();
-      cases.push({ model: 'lm', preset, rule, backend, tokensPerSec: t });
+      cases.push({ model: 'lm', preset, rule, backend, outputLayer, tokensPerSec: t });
     }
     if (backend === 'wasm') {
       const model = new MoELanguageModel(
@@ -163,13 +199,13 @@ for (const backend of values.backends.split(',') as BackendName[]) {
 printTable(
   `Training throughput (fwd + bwd + clip + Adam), LM batch ${BATCH}, vocabulary ${vocab.size}, ViT batch 64`,
   cases,
-  ['model', 'preset', 'rule', 'backend', 'tokensPerSec', 'imagesPerSec'],
+  ['model', 'preset', 'rule', 'backend', 'outputLayer', 'tokensPerSec', 'imagesPerSec'],
 );
 if (peers.length)
   printTable(
-    `msmoe (wasm, SMoE) vs plain PyTorch ${python ? '' : '(absent)'} on the same shapes, tokens/s, medians of ${ROUNDS} alternating round(s)`,
+    `msmoe (wasm${peers.some((p) => p.msmoeTfjsOutput) ? ' + onnxruntime-node output layer; msmoeTfjsOutput: without it' : ''}, SMoE) vs plain PyTorch ${python ? '' : '(absent)'} on the same shapes, tokens/s, medians of ${ROUNDS} alternating round(s)`,
     peers,
-    ['preset', 'msmoe', 'torch1', 'torch2', 'ratio'],
+    ['preset', 'msmoe', 'msmoeTfjsOutput', 'torch1', 'torch2', 'ratio'],
   );
 else
   console.log(

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { type BackendName, ConfigError, initBackend, Rng, writeFileAtomic } from '@msmoe/core';
+import { ConfigError, Rng, writeFileAtomic } from '@msmoe/core';
 import {
   CORRUPTIONS,
   type CorruptionName,
@@ -46,6 +46,7 @@ import {
   defaultStudyName,
   planCells,
 } from './compare.js';
+import { initCompute } from './compute.js';
 import {
   isImageTask,
   mergeRunConfigs,
@@ -167,10 +168,13 @@ function configFrom(flags: CommonFlags, defaults: Record<string, unknown> = {}):
 }
 
 async function chooseBackend(name: string, quiet: boolean): Promise<string> {
-  const choice = await initBackend(
-    name === 'auto' ? {} : { prefer: name as BackendName, fallback: false },
-  );
-  if (!quiet) console.log(outColors.dim(`backend: ${choice.name} (${choice.reason})`));
+  const { choice, outputLayer } = await initCompute(name);
+  if (!quiet)
+    console.log(
+      outColors.dim(
+        `backend: ${choice.name} (${choice.reason})${outputLayer ? `; ${outputLayer}` : ''}`,
+      ),
+    );
   return choice.name;
 }
 

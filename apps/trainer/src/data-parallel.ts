@@ -6,8 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type MessagePort, Worker } from 'node:worker_threads';
-import { type BackendName, initBackend, writeFileAtomic } from '@msmoe/core';
+import { writeFileAtomic } from '@msmoe/core';
 import type { DataParallel } from '@msmoe/training';
+import { initCompute } from './compute.js';
 import type { RunConfig } from './config.js';
 import { ParentReporter, type PoolDisplay, type WorkerMessage } from './pool.js';
 import type { Reporter } from './progress.js';
@@ -187,7 +188,7 @@ const silent: Reporter = { start() {}, step() {}, info() {}, warn() {}, stop() {
 
 /** Runs one replica (the body of a replica thread; `port` is its link to the coordinator). */
 export async function runReplica(job: ReplicaJob, port: MessagePort): Promise<void> {
-  await initBackend({ prefer: job.backend as BackendName, fallback: false });
+  await initCompute(job.backend);
   const post = (m: ReplicaMessage) => port.postMessage(m);
   let reduce: SharedAllReduce | null = null;
   let arrived: ((b: SharedBuffers) => void) | null = null;

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { computeLabel } from './compute.js';
 
 /** The provenance block of config.json. */
 export interface Provenance {
@@ -57,5 +58,9 @@ export function provenance(backend?: string): Provenance {
       platform: `${process.platform}-${process.arch}`,
     };
   }
-  return { ...cached, command: process.argv.slice(2).join(' '), backend: backend ?? null };
+  return {
+    ...cached,
+    command: process.argv.slice(2).join(' '),
+    backend: backend ? computeLabel(backend) : null,
+  };
 }

@@ -57,7 +57,14 @@ export {
   type LeakCheckResult,
   TensorLeakError,
 } from './memory.js';
-export { hostView, linearCrossEntropy, softmaxCrossEntropyRows } from './ops/cross-entropy.js';
+export {
+  hostView,
+  linearCrossEntropy,
+  type OutputLayerKernel,
+  outputLayerKernel,
+  setOutputLayerKernel,
+  softmaxCrossEntropyRows,
+} from './ops/cross-entropy.js';
 export { dropout, dropoutMask } from './ops/dropout.js';
 export { type LayerNormParams, layerNorm, layerNormParams } from './ops/layer-norm.js';
 export { batchMatMul, linear, matmul } from './ops/matmul.js';

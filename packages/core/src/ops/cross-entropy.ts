@@ -100,12 +100,133 @@ export function hostView(t: tf.Tensor): Float32Array | null {
 }
 
 /**
+ * A native implementation of the output layer's arithmetic for {@link linearCrossEntropy} (e.g.
+ * `@msmoe/onnx/native`: onnxruntime-node's CPU kernels, several times tfjs-wasm's GEMM speed).
+ * Synchronous: it runs inside a gradient tape.
+ */
+export interface OutputLayerKernel {
+  /** What it runs on, for logs (e.g. `onnxruntime-node 1.30.0 (1 thread)`). */
+  readonly name: string;
+  /**
+   * Rows `h [rows, d]` (row-major), `W [d, V]`, `b [V]` and one target per row: returns the
+   * summed cross-entropy `Σ_rows (logsumexp(z) − z_target)` of the logits `z = h·W + b`, and with
+   * `grads` the gradients of `gradScale · Σ loss` with respect to h, W and b.
+   */
+  run(args: {
+    h: Float32Array;
+    W: Float32Array;
+    b: Float32Array;
+    targets: Int32Array;
+    rows: number;
+    d: number;
+    V: number;
+    gradScale: number;
+    grads: boolean;
+  }): { loss: number; dh?: Float32Array; dW?: Float32Array; db?: Float32Array };
+}
+
+let nativeKernel: OutputLayerKernel | null = null;
+
+/**
+ * Routes {@link linearCrossEntropy} on the wasm and cpu backends through `kernel` (null: back to
+ * the tfjs ops). Returns the kernel it replaces. Per process; set it once at startup.
+ */
+export function setOutputLayerKernel(kernel: OutputLayerKernel | null): OutputLayerKernel | null {
+  const previous = nativeKernel;
+  nativeKernel = kernel;
+  return previous;
+}
+
+/** The kernel {@link setOutputLayerKernel} installed, or null. */
+export function outputLayerKernel(): OutputLayerKernel | null {
+  return nativeKernel;
+}
+
+/** A float32 tensor's data without a copy where the backend allows (read only). */
+function readOnlyData(t: tf.Tensor): Float32Array {
+  return hostView(t) ?? (t.dataSync() as Float32Array);
+}
+
+/** {@link linearCrossEntropy} through the installed native kernel, in chunks of rows. */
+function nativeLinearCrossEntropy(
+  kernel: OutputLayerKernel,
+  h: tf.Tensor2D,
+  W: tf.Tensor2D,
+  b: tf.Tensor1D,
+  targets: Int32Array,
+  chunk: number,
+): tf.Scalar {
+  const [N, d] = h.shape;
+  const V = W.shape[1];
+  const withGrad = tf.engine().isTapeOn();
+  const op = tf.customGrad(((
+    x: tf.Tensor2D,
+    w: tf.Tensor2D,
+    bias: tf.Tensor1D,
+    save: tf.GradSaveFunc,
+  ) => {
+    const rowsPerChunk = Math.max(1, Math.min(N, Math.floor(chunk / V)));
+    // Views of the tensors' memory: valid while no tensor is allocated, i.e. through the loop.
+    const hv = readOnlyData(x);
+    const wv = readOnlyData(w);
+    const bv = readOnlyData(bias);
+    let loss = 0;
+    const dh = withGrad ? new Float32Array(N * d) : null;
+    let dW: Float32Array | null = null;
+    let db: Float32Array | null = null;
+    for (let start = 0; start < N; start += rowsPerChunk) {
+      const rows = Math.min(rowsPerChunk, N - start);
+      const r = kernel.run({
+        h: hv.subarray(start * d, (start + rows) * d),
+        W: wv,
+        b: bv,
+        targets: targets.subarray(start, start + rows),
+        rows,
+        d,
+        V,
+        gradScale: 1 / N,
+        grads: withGrad,
+      });
+      loss += r.loss;
+      if (!dh) continue;
+      dh.set(r.dh as Float32Array, start * d);
+      if (!dW || !db) {
+        dW = r.dW as Float32Array;
+        db = r.db as Float32Array;
+      } else {
+        const gW = r.dW as Float32Array;
+        const gb = r.db as Float32Array;
+        for (let i = 0; i < dW.length; i++) dW[i] = (dW[i] as number) + (gW[i] as number);
+        for (let i = 0; i < db.length; i++) db[i] = (db[i] as number) + (gb[i] as number);
+      }
+    }
+    if (dh)
+      save([
+        tf.tensor2d(dh, [N, d]),
+        tf.tensor2d(dW as Float32Array, [d, V]),
+        tf.tensor1d(db as Float32Array),
+      ]);
+    return {
+      value: tf.scalar(loss / N),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        dy.dataSync()[0] === 1 ? saved.map((g) => tf.clone(g)) : saved.map((g) => tf.mul(g, dy)),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    x: tf.Tensor2D,
+    w: tf.Tensor2D,
+    bias: tf.Tensor1D,
+  ) => tf.Scalar;
+  return op(h, W, b);
+}
+
+/**
  * Mean cross-entropy of `targets` under the logits `h · W + b` of an output layer, for training:
  * `h [N, d]`, `W [d, V]`, `b [V]`. On wasm and cpu the logits of a chunk of rows (at most 4 M
  * logits, 16 MB) are turned into their softmax gradient in place, in one pass with a fast
  * exponential, and folded into `∂W`, `∂b`, `∂h` at once, so the backward pass only scales them:
  * no log-softmax tensor, no second exponential, no copy of the logits. Elsewhere (GPU, native) it is `logSoftmax` and a gather. Values and gradients equal the
- * plain ops' to float32 rounding (tested).
+ * plain ops' to float32 rounding (tested). With a native kernel installed
+ * ({@link setOutputLayerKernel}) the same chunks run through it instead.
  */
 export function linearCrossEntropy(
   h: tf.Tensor2D,
@@ -129,6 +250,15 @@ export function linearCrossEntropy(
       return tf.neg(tf.mean(tf.gather(tf.reshape(logp, [N * V]), tf.tensor1d(flat, 'int32'))));
     }) as tf.Scalar;
   }
+  if (nativeKernel)
+    return nativeLinearCrossEntropy(
+      nativeKernel,
+      h,
+      W,
+      b,
+      targets,
+      options.chunkLogits ?? CHUNK_LOGITS,
+    );
   const op = tf.customGrad(((
     x: tf.Tensor2D,
     w: tf.Tensor2D,
