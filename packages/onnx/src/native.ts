@@ -90,8 +90,13 @@ function loadOrt(): OrtNode {
 
 /**
  * The output layer as ONNX: inputs `h [n, d]`, `w [d, v]`, `b [v]`, `targets` int64 `[n]` and
- * `scale` (a scalar); outputs `loss` (the summed cross-entropy) and, with `grads`, `dh`, `dw`,
- * `db`: the gradients of `scale · loss`, from `(softmax − onehot) · scale`.
+ * `scale` (a scalar); outputs `loss`, the summed cross-entropy `−Σ log softmax(z)[target]` of the
+ * logits `z = h·w + b`, and with `grads` `dh`, `dw`, `db`: the gradients of `scale · loss`, from
+ * `softmax(z) − onehot`. Written for few passes over the `[n, v]` logits (the step's largest array,
+ * streamed through memory by each elementwise op): the target entries are subtracted by a
+ * scatter-add rather than a onehot array, and the scale multiplies the small gradients, not the
+ * logits (1.7–1.8× faster than logsoftmax − onehot, times scale, measured at the tiny and mini
+ * shapes).
  */
 export function outputLayerGraph(grads: boolean): Uint8Array {
   const g = new GraphBuilder();
@@ -100,10 +105,9 @@ export function outputLayerGraph(grads: boolean): Uint8Array {
   const b = g.input('b', DT.FLOAT, ['v']);
   const targets = g.input('targets', DT.INT64, ['n']);
   const scale = g.input('scale', DT.FLOAT, []);
-  const logp = g.op1('LogSoftmax', [g.op1('Gemm', [h, w, b])], { axis: { int: -1 } });
-  const picked = g.op1('GatherElements', [logp, g.op1('Unsqueeze', [targets, g.int64([1])])], {
-    axis: { int: 1 },
-  });
+  const logp = g.op1('LogSoftmax', [g.op1('Gemm', [h, w, b])], { axis: { int: -1 } }); // [n, v]
+  const column = g.op1('Unsqueeze', [targets, g.int64([1])]); // [n, 1]
+  const picked = g.op1('GatherElements', [logp, column], { axis: { int: 1 } });
   g.output(
     g.op1('Neg', [g.op1('ReduceSum', [picked], { keepdims: { int: 0 } })]),
     'loss',
@@ -111,17 +115,23 @@ export function outputLayerGraph(grads: boolean): Uint8Array {
     [],
   );
   if (grads) {
-    const onehot = g.op1(
-      'OneHot',
-      [targets, g.op1('Shape', [b]), g.float('onehot_values', Float32Array.of(0, 1), [2])],
-      { axis: { int: -1 } },
-    );
-    const dz = g.op1('Mul', [g.op1('Sub', [g.op1('Exp', [logp]), onehot]), scale]); // [n, v]
-    g.output(g.op1('Gemm', [dz, w], { transB: { int: 1 } }), 'dh', DT.FLOAT, ['n', 'd']);
-    g.output(g.op1('Gemm', [h, dz], { transA: { int: 1 } }), 'dw', DT.FLOAT, ['d', 'v']);
-    g.output(g.op1('ReduceSum', [dz, g.int64([0])], { keepdims: { int: 0 } }), 'db', DT.FLOAT, [
-      'v',
+    const minusOne = g.op1('Expand', [
+      g.float('minus_one', Float32Array.of(-1), [1, 1]),
+      g.op1('Shape', [column]),
     ]);
+    const dz = g.op1('ScatterElements', [g.op1('Exp', [logp]), column, minusOne], {
+      axis: { int: 1 },
+      reduction: 'add',
+    }); // softmax − onehot, [n, v]
+    const scaled = (x: string) => g.op1('Mul', [x, scale]);
+    g.output(scaled(g.op1('Gemm', [dz, w], { transB: { int: 1 } })), 'dh', DT.FLOAT, ['n', 'd']);
+    g.output(scaled(g.op1('Gemm', [h, dz], { transA: { int: 1 } })), 'dw', DT.FLOAT, ['d', 'v']);
+    g.output(
+      scaled(g.op1('ReduceSum', [dz, g.int64([0])], { keepdims: { int: 0 } })),
+      'db',
+      DT.FLOAT,
+      ['v'],
+    );
   }
   return g.build('msmoe_output_layer');
 }
