@@ -147,6 +147,42 @@ function readOnlyData(t: tf.Tensor): Float32Array {
   return hostView(t) ?? (t.dataSync() as Float32Array);
 }
 
+/** What the forward of an output layer whose gradients it forms returns. */
+interface FormedLoss {
+  /** The mean loss. */
+  loss: number;
+  /** ∂h, ∂W, ∂b of the mean loss (null outside a gradient tape). */
+  grads: tf.Tensor[] | null;
+}
+
+/**
+ * The op `(h, W, b) → mean loss` of a forward that forms the gradients itself: they are saved and
+ * passed back as they are when the upstream factor is 1 (training: loss = NLL + aux; a read of one
+ * number on the host), scaled otherwise.
+ */
+function formedGradientOp(
+  forward: (x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D) => FormedLoss,
+): (x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D) => tf.Scalar {
+  return tf.customGrad(((
+    x: tf.Tensor2D,
+    w: tf.Tensor2D,
+    bias: tf.Tensor1D,
+    save: tf.GradSaveFunc,
+  ) => {
+    const { loss, grads } = forward(x, w, bias);
+    if (grads) save(grads);
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        dy.dataSync()[0] === 1 ? saved.map((g) => tf.clone(g)) : saved.map((g) => tf.mul(g, dy)),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
+    x: tf.Tensor2D,
+    w: tf.Tensor2D,
+    bias: tf.Tensor1D,
+  ) => tf.Scalar;
+}
+
 /** {@link linearCrossEntropy} through the installed native kernel, in chunks of rows. */
 function nativeLinearCrossEntropy(
   kernel: OutputLayerKernel,
@@ -159,12 +195,7 @@ function nativeLinearCrossEntropy(
   const [N, d] = h.shape;
   const V = W.shape[1];
   const withGrad = tf.engine().isTapeOn();
-  const op = tf.customGrad(((
-    x: tf.Tensor2D,
-    w: tf.Tensor2D,
-    bias: tf.Tensor1D,
-    save: tf.GradSaveFunc,
-  ) => {
+  const op = formedGradientOp((x, w, bias) => {
     const rowsPerChunk = Math.max(1, Math.min(N, Math.floor(chunk / V)));
     // Views of the tensors' memory: valid while no tensor is allocated, i.e. through the loop.
     const hv = readOnlyData(x);
@@ -200,22 +231,17 @@ function nativeLinearCrossEntropy(
         for (let i = 0; i < db.length; i++) db[i] = (db[i] as number) + (gb[i] as number);
       }
     }
-    if (dh)
-      save([
-        tf.tensor2d(dh, [N, d]),
-        tf.tensor2d(dW as Float32Array, [d, V]),
-        tf.tensor1d(db as Float32Array),
-      ]);
     return {
-      value: tf.scalar(loss / N),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        dy.dataSync()[0] === 1 ? saved.map((g) => tf.clone(g)) : saved.map((g) => tf.mul(g, dy)),
+      loss: loss / N,
+      grads: dh
+        ? [
+            tf.tensor2d(dh, [N, d]),
+            tf.tensor2d(dW as Float32Array, [d, V]),
+            tf.tensor1d(db as Float32Array),
+          ]
+        : null,
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
-    x: tf.Tensor2D,
-    w: tf.Tensor2D,
-    bias: tf.Tensor1D,
-  ) => tf.Scalar;
+  });
   return op(h, W, b);
 }
 
@@ -259,12 +285,7 @@ export function linearCrossEntropy(
       targets,
       options.chunkLogits ?? CHUNK_LOGITS,
     );
-  const op = tf.customGrad(((
-    x: tf.Tensor2D,
-    w: tf.Tensor2D,
-    bias: tf.Tensor1D,
-    save: tf.GradSaveFunc,
-  ) => {
+  const op = formedGradientOp((x, w, bias) => {
     // Rows in chunks of at most 4 M logits (16 MB): whole for the CPU presets, bounded for large ones.
     const chunk = options.chunkLogits ?? CHUNK_LOGITS;
     const rowsPerChunk = Math.max(1, Math.min(N, Math.floor(chunk / V)));
@@ -287,23 +308,16 @@ export function linearCrossEntropy(
       db = db ? tf.add(db, gb) : gb;
       dh.push(tf.matMul(dl, wT));
     }
-    if (withGrad)
-      save([
-        dh.length === 1 ? (dh[0] as tf.Tensor) : tf.concat(dh, 0),
-        dW as tf.Tensor,
-        tf.reshape(db as tf.Tensor, [V]),
-      ]);
     return {
-      value: tf.scalar(loss / N),
-      // The gradients of the mean loss are formed already; the upstream factor is 1 in training
-      // (loss = NLL + aux): then they pass as they are (a read of one number, on the host).
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        dy.dataSync()[0] === 1 ? saved.map((g) => tf.clone(g)) : saved.map((g) => tf.mul(g, dy)),
+      loss: loss / N,
+      grads: withGrad
+        ? [
+            dh.length === 1 ? (dh[0] as tf.Tensor) : tf.concat(dh, 0),
+            dW as tf.Tensor,
+            tf.reshape(db as tf.Tensor, [V]),
+          ]
+        : null,
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
-    x: tf.Tensor2D,
-    w: tf.Tensor2D,
-    bias: tf.Tensor1D,
-  ) => tf.Scalar;
+  });
   return op(h, W, b);
 }
