@@ -10,7 +10,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type BackendName, initBackend, Rng, setOutputLayerKernel } from '@msmoe/core';
+import {
+  type BackendName,
+  initBackend,
+  outputLayerKernel,
+  Rng,
+  setOutputLayerKernel,
+} from '@msmoe/core';
 import { loadMnist, loadSotu, Vocabulary } from '@msmoe/datasets';
 import {
   MoELanguageModel,
@@ -20,7 +26,7 @@ import {
   presetConfig,
   vitPresetConfig,
 } from '@msmoe/models';
-import { loadNativeOutputLayer } from '@msmoe/onnx/native';
+import { enableNativeOutputLayer } from '@msmoe/onnx/native';
 import { AdamOptimizer, LmTask, Trainer, type TrainTask, VisionTask } from '@msmoe/training';
 import { breakdownLm } from './lib/breakdown.js';
 import { printTable, writeResults } from './lib/harness.js';
@@ -87,18 +93,12 @@ const peers: Record<string, unknown>[] = [];
 const breakdowns: Record<string, unknown>[] = [];
 for (const backend of values.backends.split(',') as BackendName[]) {
   await initBackend({ prefer: backend, fallback: false });
-  // The native output layer (onnxruntime-node) where the output layer runs on the host; msmoe is
-  // timed with it (as `msmoe train` runs) and, in the same rounds, without it (tfjs only).
-  let native: ReturnType<typeof loadNativeOutputLayer> | null = null;
-  if (backend === 'wasm' || backend === 'cpu') {
-    try {
-      native = loadNativeOutputLayer();
-      console.log(`${backend}: output layer on ${native.name}`);
-    } catch (err) {
-      console.log(`${backend}: output layer on tfjs (${(err as Error).message})`);
-    }
-  }
-  setOutputLayerKernel(native);
+  // The native output layer (onnxruntime-node) where the output layer runs on the host, installed
+  // as `msmoe` installs it; msmoe is timed with it and, in the same rounds, without it (tfjs only).
+  setOutputLayerKernel(null);
+  if (backend === 'wasm' || backend === 'cpu')
+    console.log(`${backend}: ${enableNativeOutputLayer().detail}`);
+  const native = outputLayerKernel();
   for (const preset of PRESETS) {
     const slow = backend === 'cpu' && preset === 'mini';
     const steps = quick || slow ? 3 : 10;
