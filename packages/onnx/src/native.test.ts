@@ -46,12 +46,16 @@ describe('the native output layer (onnxruntime-node)', () => {
     expect(native.growth).toBe(0);
   });
 
-  it('MSMOE_NATIVE_OUTPUT=off keeps the output layer on tfjs; otherwise it is installed', () => {
+  it('MSMOE_NATIVE_OUTPUT=off keeps the output layer on tfjs, another value is a clear error, unset installs it', () => {
     expect(r.switches.off).toEqual({
       enabled: false,
       detail: 'native output layer off (MSMOE_NATIVE_OUTPUT=off)',
     });
     expect(r.switches.offKernel).toBeNull();
+    expect(r.switches.bad).toBe(
+      'ConfigError: MSMOE_NATIVE_OUTPUT: "0" is not allowed; allowed: on, off',
+    );
+    expect(r.switches.badKernel).toBeNull();
     expect(r.switches.on).toEqual({
       enabled: true,
       detail: 'output layer on onnxruntime-node 1.30.0 (1 thread)',

@@ -4,7 +4,7 @@
 // AVX-512), several times the speed of tfjs-wasm's 128-bit XNNPACK kernels on the largest op of
 // an LM training step (`[tokens × d] · [d × vocabulary]` and its two gradients).
 import { createRequire } from 'node:module';
-import { type OutputLayerKernel, setOutputLayerKernel } from '@msmoe/core';
+import { ConfigError, type OutputLayerKernel, setOutputLayerKernel } from '@msmoe/core';
 import { DT, GraphBuilder } from './graph.js';
 
 /** The version of onnxruntime-node this module was written and tested against. */
@@ -181,13 +181,21 @@ export function loadNativeOutputLayer(options: NativeOutputLayerOptions = {}): O
 
 /**
  * Installs the native output layer for this process when onnxruntime-node is present (unless
- * `MSMOE_NATIVE_OUTPUT=off`). Returns what happened, in one line, for the run's log; never throws.
+ * `MSMOE_NATIVE_OUTPUT=off`; `on` or unset: use it where installed). Returns what happened, in one
+ * line, for the run's log. Throws a {@link ConfigError} only for another value of
+ * `MSMOE_NATIVE_OUTPUT`; a missing or other-version onnxruntime-node is reported, not thrown.
  */
 export function enableNativeOutputLayer(options: NativeOutputLayerOptions = {}): {
   enabled: boolean;
   detail: string;
 } {
-  if (process.env.MSMOE_NATIVE_OUTPUT === 'off')
+  const mode = process.env.MSMOE_NATIVE_OUTPUT?.trim() ?? '';
+  if (!['', 'on', 'off'].includes(mode))
+    throw new ConfigError(
+      `MSMOE_NATIVE_OUTPUT: "${mode}" is not allowed; allowed: on, off`,
+      'MSMOE_NATIVE_OUTPUT',
+    );
+  if (mode === 'off')
     return { enabled: false, detail: 'native output layer off (MSMOE_NATIVE_OUTPUT=off)' };
   try {
     const kernel = loadNativeOutputLayer(options);

@@ -161,16 +161,24 @@ function training() {
   return { reference, native, calls };
 }
 
-/** The switch: MSMOE_NATIVE_OUTPUT=off leaves tfjs; unset installs the kernel. */
+/** The switch: MSMOE_NATIVE_OUTPUT=off leaves tfjs; another value is an error; unset installs the kernel. */
 function switches() {
   process.env.MSMOE_NATIVE_OUTPUT = 'off';
   const off = enableNativeOutputLayer();
   const offKernel = outputLayerKernel()?.name ?? null;
+  process.env.MSMOE_NATIVE_OUTPUT = '0';
+  let bad = '';
+  try {
+    enableNativeOutputLayer();
+  } catch (err) {
+    bad = `${(err as Error).name}: ${(err as Error).message}`;
+  }
+  const badKernel = outputLayerKernel()?.name ?? null;
   delete process.env.MSMOE_NATIVE_OUTPUT;
   const on = enableNativeOutputLayer();
   const onKernel = outputLayerKernel()?.name ?? null;
   setOutputLayerKernel(null);
-  return { off, offKernel, on, onKernel };
+  return { off, offKernel, bad, badKernel, on, onKernel };
 }
 
 console.log(
