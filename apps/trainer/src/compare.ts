@@ -355,6 +355,25 @@ async function writeResults(
   };
 }
 
+/**
+ * The result of a cell's run that finished on this machine (its eval.json is written last) when
+ * the study does not have it yet: the process was killed between writing eval.json and telling
+ * the study. Taken as it is, not trained again; null when the run has not finished.
+ */
+function finishedRun(dir: string): RunResult | null {
+  if (!existsSync(join(dir, 'eval.json'))) return null;
+  const { step, finalLoss, ...result } = readRun(dir).eval as Record<string, unknown>;
+  // A diverged run's eval.json is its result as it is (step and message included).
+  const evalResult = result.diverged ? { step, ...result } : result;
+  return {
+    dir,
+    stopped: false,
+    step: Number(step),
+    finalLoss: Number(finalLoss ?? Number.NaN),
+    eval: evalResult,
+  };
+}
+
 /** The job of a compare worker process. */
 export interface CompareJob {
   kind: 'compare';
@@ -415,15 +434,20 @@ export async function compareWorker(
       );
       try {
         const dir = join(job.out, cell.name);
-        const r = await trainRun(cell.config, {
-          out: job.out,
-          name: cell.name,
-          resume: existsSync(join(dir, 'config.json')) ? dir : undefined,
-          data,
-          reporter,
-          signal,
-          backend: job.backend,
-        });
+        const finished = finishedRun(dir);
+        if (finished)
+          reporter.info(`${cell.name} had finished (its eval.json is taken, not trained again)`);
+        const r =
+          finished ??
+          (await trainRun(cell.config, {
+            out: job.out,
+            name: cell.name,
+            resume: existsSync(join(dir, 'config.json')) ? dir : undefined,
+            data,
+            reporter,
+            signal,
+            backend: job.backend,
+          }));
         if (r.stopped) {
           await fail('interrupted');
           break;
