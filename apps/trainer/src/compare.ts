@@ -45,7 +45,12 @@ export interface ComparePlan {
    * A stress arm: the same comparison (of `variants`, the first the baseline) at a learning rate
    * where the baseline's training oscillates; its run folders end in `-stress`.
    */
-  stress?: { lr: number; variants: RuleConfig[] };
+  stress?: {
+    lr: number;
+    variants: RuleConfig[];
+    /** The stress arm's seeds (default: `seeds`); its effects are large, so fewer can do. */
+    seeds?: number[];
+  };
 }
 
 /** One cell of a compare: a (variant, seed) run of an arm. */
@@ -64,15 +69,24 @@ export interface CompareCell {
 /** The cells of a plan, arm-major then variant-major (every seed of the baseline first). */
 export function planCells(plan: ComparePlan): CompareCell[] {
   const { base } = plan;
-  const arms: { arm: string; rules: RuleConfig[]; lr: number }[] = [
-    { arm: 'default', rules: plan.variants, lr: base.train.lr },
-    ...(plan.stress ? [{ arm: 'stress', rules: plan.stress.variants, lr: plan.stress.lr }] : []),
+  const arms: { arm: string; rules: RuleConfig[]; lr: number; seeds: number[] }[] = [
+    { arm: 'default', rules: plan.variants, lr: base.train.lr, seeds: plan.seeds },
+    ...(plan.stress
+      ? [
+          {
+            arm: 'stress',
+            rules: plan.stress.variants,
+            lr: plan.stress.lr,
+            seeds: plan.stress.seeds ?? plan.seeds,
+          },
+        ]
+      : []),
   ];
   const cells: CompareCell[] = [];
-  for (const { arm, rules, lr } of arms)
+  for (const { arm, rules, lr, seeds } of arms)
     for (const rule of rules) {
       const variant = variantName({ task: base.task, model: { ...base.model, rule } });
-      for (const seed of plan.seeds) {
+      for (const seed of seeds) {
         const stress = arm === 'stress';
         const config: RunConfig = {
           ...base,
