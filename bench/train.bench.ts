@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import {
   type BackendName,
   initBackend,
+  isHostBackend,
   outputLayerKernel,
   Rng,
   setOutputLayerKernel,
@@ -96,8 +97,7 @@ for (const backend of values.backends.split(',') as BackendName[]) {
   // The native output layer (onnxruntime-node) where the output layer runs on the host, installed
   // as `msmoe` installs it; msmoe is timed with it and, in the same rounds, without it (tfjs only).
   setOutputLayerKernel(null);
-  if (backend === 'wasm' || backend === 'cpu')
-    console.log(`${backend}: ${enableNativeOutputLayer().detail}`);
+  if (isHostBackend(backend)) console.log(`${backend}: ${enableNativeOutputLayer().detail}`);
   const native = outputLayerKernel();
   for (const preset of PRESETS) {
     const slow = backend === 'cpu' && preset === 'mini';

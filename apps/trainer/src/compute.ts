@@ -1,6 +1,12 @@
 // Where a process's arithmetic runs: the tfjs backend, plus the native output layer
 // (onnxruntime-node, optional) on the backends whose output layer runs on the host (wasm, cpu).
-import { type BackendChoice, type BackendName, initBackend, outputLayerKernel } from '@msmoe/core';
+import {
+  type BackendChoice,
+  type BackendName,
+  initBackend,
+  isHostBackend,
+  outputLayerKernel,
+} from '@msmoe/core';
 import { enableNativeOutputLayer } from '@msmoe/onnx/native';
 
 /**
@@ -15,8 +21,10 @@ export async function initCompute(
   const choice = await initBackend(
     name === 'auto' ? {} : { prefer: name as BackendName, fallback: false },
   );
-  const host = choice.name === 'wasm' || choice.name === 'cpu';
-  return { choice, outputLayer: host ? enableNativeOutputLayer().detail : null };
+  return {
+    choice,
+    outputLayer: isHostBackend(choice.name) ? enableNativeOutputLayer().detail : null,
+  };
 }
 
 /** The backend as recorded in a run's provenance: its name and the native output layer, if any. */

@@ -58,7 +58,6 @@ export {
   TensorLeakError,
 } from './memory.js';
 export {
-  hostView,
   linearCrossEntropy,
   type OutputLayerKernel,
   outputLayerKernel,
@@ -66,6 +65,7 @@ export {
   softmaxCrossEntropyRows,
 } from './ops/cross-entropy.js';
 export { dropout, dropoutMask } from './ops/dropout.js';
+export { hostView, isHostBackend, readOnlyData } from './ops/host.js';
 export { type LayerNormParams, layerNorm, layerNormParams } from './ops/layer-norm.js';
 export { batchMatMul, linear, matmul } from './ops/matmul.js';
 export { Rng, type RngState } from './rng.js';

@@ -1,4 +1,4 @@
-import { emptyTensor, hostView, parseOrThrow } from '@msmoe/core';
+import { emptyTensor, hostView, isHostBackend, parseOrThrow } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 
@@ -108,7 +108,7 @@ export class AdamOptimizer {
     const t = this.step;
     const bc1 = 1 - beta1 ** t;
     const bc2 = 1 - beta2 ** t;
-    const host = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+    const host = isHostBackend();
     for (const [name, w] of Object.entries(variables)) {
       const g0 = grads[name];
       if (!g0) continue; // a weight that did not take part (e.g. an unused expert) keeps its moments

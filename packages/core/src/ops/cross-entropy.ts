@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { hostView, isHostBackend, readOnlyData } from './host.js';
 
 const LOG2E = Math.LOG2E;
 const LN2 = Math.LN2;
@@ -82,24 +83,6 @@ export function softmaxCrossEntropyRows(
 const CHUNK_LOGITS = 1 << 22;
 
 /**
- * A live, writable view of a float32 tensor's data on the wasm heap or in the cpu backend's
- * memory; null on other backends. Only for a tensor just created and not yet shared (its data is
- * rewritten in place), and only until the next tensor is allocated (a growing wasm heap detaches
- * the view).
- */
-export function hostView(t: tf.Tensor): Float32Array | null {
-  if (t.dtype !== 'float32') return null;
-  const backend = tf.backend() as unknown as {
-    typedArrayFromHeap?: (t: tf.TensorInfo) => Float32Array;
-    data?: { get(id: tf.DataId): { values?: Float32Array } | undefined };
-  };
-  if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap)
-    return backend.typedArrayFromHeap(t);
-  if (tf.getBackend() === 'cpu') return backend.data?.get(t.dataId)?.values ?? null;
-  return null;
-}
-
-/**
  * A native implementation of the output layer's arithmetic for {@link linearCrossEntropy} (e.g.
  * `@msmoe/onnx/native`: onnxruntime-node's CPU kernels, several times tfjs-wasm's GEMM speed).
  * Synchronous: it runs inside a gradient tape.
@@ -140,11 +123,6 @@ export function setOutputLayerKernel(kernel: OutputLayerKernel | null): OutputLa
 /** The kernel {@link setOutputLayerKernel} installed, or null. */
 export function outputLayerKernel(): OutputLayerKernel | null {
   return nativeKernel;
-}
-
-/** A float32 tensor's data without a copy where the backend allows (read only). */
-function readOnlyData(t: tf.Tensor): Float32Array {
-  return hostView(t) ?? (t.dataSync() as Float32Array);
 }
 
 /** What the forward of an output layer whose gradients it forms returns. */
@@ -269,7 +247,7 @@ export function linearCrossEntropy(
     );
   // Outside a gradient tape (evaluation) only the loss is wanted: no ∂W, ∂b, ∂h.
   const withGrad = tf.engine().isTapeOn();
-  if (!['wasm', 'cpu'].includes(tf.getBackend())) {
+  if (!isHostBackend()) {
     return tf.tidy(() => {
       const logp = tf.logSoftmax(tf.add(tf.matMul(h, W), b));
       const flat = Int32Array.from(targets, (t, i) => i * V + t);

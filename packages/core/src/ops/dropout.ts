@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { emptyTensor } from '../kernels/empty.js';
 import type { Rng } from '../rng.js';
-import { hostView } from './cross-entropy.js';
+import { hostView } from './host.js';
 
 /**
  * Inverted dropout with a mask drawn from a seeded {@link Rng}: each element is kept with
