@@ -68,6 +68,14 @@ describe('msmoe CLI errors', () => {
     [['compare', '--study', '../../x'], /^msmoe: --study: "\.\.\/\.\.\/x" is not a plain name/],
     [['compare', '--stress-lr', 'fast'], /a positive learning rate or "off" \(got "fast"\)/],
     [
+      ['compare', '--stress-lr', 'off', '--stress-seeds', '2'],
+      /^msmoe: --stress-seeds: there is no stress arm \(--stress-lr off\); give --stress-lr <x>/,
+    ],
+    [
+      ['compare', '--task', 'mnist-c', '--stress-variants', 'g,m'],
+      /^msmoe: --stress-variants: there is no stress arm \(none by default for mnist-c\)/,
+    ],
+    [
       ['compare', '--seeds', '2', '--stress-seeds', '3'],
       /^msmoe: --stress-seeds 3: at most the 2 seeds of --seeds/,
     ],

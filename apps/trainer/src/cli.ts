@@ -581,6 +581,18 @@ export function buildProgram(): Command {
     const stressVariants = flags.stressVariants
       ? splitRules(String(flags.stressVariants)).map((v) => parseRuleFlag(v, 'stress-variants'))
       : variants.slice(0, 2);
+    // Stress flags without a stress arm would be ignored: say so instead.
+    const stressFlag =
+      flags.stressSeeds !== undefined
+        ? '--stress-seeds'
+        : flags.stressVariants
+          ? '--stress-variants'
+          : null;
+    if (stressLr === 'off' && stressFlag)
+      throw new ConfigError(
+        `${stressFlag}: there is no stress arm (${flags.stressLr === 'off' ? '--stress-lr off' : `none by default${quick ? ' with --quick' : ` for ${task}`}`}); give --stress-lr <x>`,
+        stressFlag,
+      );
     if (flags.stressSeeds > seeds.length)
       throw new ConfigError(
         `--stress-seeds ${flags.stressSeeds}: at most the ${seeds.length} seeds of --seeds (the stress arm pairs with the same seeds)`,
