@@ -161,20 +161,19 @@ function formedGradientOp(
   ) => tf.Scalar;
 }
 
-/** {@link linearCrossEntropy} through the installed native kernel, in chunks of rows. */
+/** {@link linearCrossEntropy} through the installed native kernel, in the same chunks of rows. */
 function nativeLinearCrossEntropy(
   kernel: OutputLayerKernel,
   h: tf.Tensor2D,
   W: tf.Tensor2D,
   b: tf.Tensor1D,
   targets: Int32Array,
-  chunk: number,
+  rowsPerChunk: number,
+  withGrad: boolean,
 ): tf.Scalar {
   const [N, d] = h.shape;
   const V = W.shape[1];
-  const withGrad = tf.engine().isTapeOn();
   const op = formedGradientOp((x, w, bias) => {
-    const rowsPerChunk = Math.max(1, Math.min(N, Math.floor(chunk / V)));
     // Views of the tensors' memory: valid while no tensor is allocated, i.e. through the loop.
     const hv = readOnlyData(x);
     const wv = readOnlyData(w);
@@ -254,19 +253,14 @@ export function linearCrossEntropy(
       return tf.neg(tf.mean(tf.gather(tf.reshape(logp, [N * V]), tf.tensor1d(flat, 'int32'))));
     }) as tf.Scalar;
   }
+  // Rows in chunks of at most 4 M logits (16 MB): whole for the CPU presets, bounded for large ones.
+  const rowsPerChunk = Math.max(
+    1,
+    Math.min(N, Math.floor((options.chunkLogits ?? CHUNK_LOGITS) / V)),
+  );
   if (nativeKernel)
-    return nativeLinearCrossEntropy(
-      nativeKernel,
-      h,
-      W,
-      b,
-      targets,
-      options.chunkLogits ?? CHUNK_LOGITS,
-    );
+    return nativeLinearCrossEntropy(nativeKernel, h, W, b, targets, rowsPerChunk, withGrad);
   const op = formedGradientOp((x, w, bias) => {
-    // Rows in chunks of at most 4 M logits (16 MB): whole for the CPU presets, bounded for large ones.
-    const chunk = options.chunkLogits ?? CHUNK_LOGITS;
-    const rowsPerChunk = Math.max(1, Math.min(N, Math.floor(chunk / V)));
     const wT = withGrad ? tf.transpose(w) : w; // [V, d], once for every chunk's ∂h
     let loss = 0;
     let dW: tf.Tensor | null = null;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Whether a backend (default: the current one) keeps tensor data on the host, where native
- * kernels (`setOutputLayerKernel`, `setAttentionKernel`) can read it: `wasm` and `cpu`.
+ * kernels (`setOutputLayerKernel`) can read it: `wasm` and `cpu`.
  */
 export function isHostBackend(name: string = tf.getBackend()): boolean {
   return name === 'wasm' || name === 'cpu';
