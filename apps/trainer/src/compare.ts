@@ -375,16 +375,18 @@ async function writeResults(
  * the study. Taken as it is, not trained again; null when the run has not finished.
  */
 function finishedRun(dir: string): RunResult | null {
-  if (!existsSync(join(dir, 'eval.json'))) return null;
-  const { step, finalLoss, ...result } = readRun(dir).eval as Record<string, unknown>;
-  // A diverged run's eval.json is its result as it is (step and message included).
-  const evalResult = result.diverged ? { step, ...result } : result;
+  const file = join(dir, 'eval.json');
+  if (!existsSync(file)) return null;
+  // eval.json is the run's result, with the step and final loss in front for a run that did not
+  // diverge (a diverged run's result is the whole file: step and message included).
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const { step, finalLoss, ...result } = saved;
   return {
     dir,
     stopped: false,
     step: Number(step),
     finalLoss: Number(finalLoss ?? Number.NaN),
-    eval: evalResult,
+    eval: saved.diverged ? saved : result,
   };
 }
 
