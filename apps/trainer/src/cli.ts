@@ -588,11 +588,18 @@ export function buildProgram(): Command {
         : flags.stressVariants
           ? '--stress-variants'
           : null;
-    if (stressLr === 'off' && stressFlag)
+    if (stressLr === 'off' && stressFlag) {
+      const why =
+        flags.stressLr === 'off'
+          ? '--stress-lr off'
+          : quick
+            ? 'none by default with --quick'
+            : `none by default for ${task}`;
       throw new ConfigError(
-        `${stressFlag}: there is no stress arm (${flags.stressLr === 'off' ? '--stress-lr off' : `none by default${quick ? ' with --quick' : ` for ${task}`}`}); give --stress-lr <x>`,
+        `${stressFlag}: there is no stress arm (${why}); give --stress-lr <x>`,
         stressFlag,
       );
+    }
     if (flags.stressSeeds > seeds.length)
       throw new ConfigError(
         `--stress-seeds ${flags.stressSeeds}: at most the ${seeds.length} seeds of --seeds (the stress arm pairs with the same seeds)`,
