@@ -108,20 +108,20 @@ for (const backend of values.backends.split(',') as BackendName[]) {
     const torch1: number[] = [];
     const torch2: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const model = new MoELanguageModel(
-        parseLmConfig(presetConfig(preset, vocab.size, 'g')),
-        new Rng(round),
-      );
-      ours.push(await throughput(new LmTask(model, stream, BATCH), 2, steps));
-      model.dispose();
-      if (native) {
-        setOutputLayerKernel(null);
-        const same = new MoELanguageModel(
+      // SMoE from this round's weights: timed with the installed output layer, then with tfjs's.
+      const timeSmoe = async () => {
+        const model = new MoELanguageModel(
           parseLmConfig(presetConfig(preset, vocab.size, 'g')),
           new Rng(round),
         );
-        oursTfjs.push(await throughput(new LmTask(same, stream, BATCH), 2, steps));
-        same.dispose();
+        const t = await throughput(new LmTask(model, stream, BATCH), 2, steps);
+        model.dispose();
+        return t;
+      };
+      ours.push(await timeSmoe());
+      if (native) {
+        setOutputLayerKernel(null);
+        oursTfjs.push(await timeSmoe());
         setOutputLayerKernel(native);
       }
       if (backend !== 'wasm') continue;
