@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, parseOrThrow } from '@msmoe/core';
+import { ConfigError, parseOrThrow, refineIssue } from '@msmoe/core';
 import {
   LM_PRESETS,
   lmConfigSchema,
@@ -106,19 +106,19 @@ export const runConfigSchema = z
     const presets = image ? VIT_PRESETS : LM_PRESETS;
     const preset = c.model.preset ?? (image ? 'mnist-tiny' : 'tiny');
     if (!presets[preset])
-      ctx.addIssue({
-        code: 'custom',
-        path: ['model', 'preset'],
-        message: `unknown preset for task ${c.task}; allowed: ${Object.keys(presets).join(', ')}`,
-        input: preset,
-      });
+      refineIssue(
+        ctx,
+        ['model', 'preset'],
+        `unknown preset for task ${c.task}; allowed: ${Object.keys(presets).join(', ')}`,
+        preset,
+      );
     if (c.task === 'wikitext' && !c.data.folder)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['data', 'folder'],
-        message: 'is required for task wikitext (a folder with wiki.train.tokens or train.txt)',
-        input: undefined,
-      });
+      refineIssue(
+        ctx,
+        ['data', 'folder'],
+        'is required for task wikitext (a folder with wiki.train.tokens or train.txt)',
+        undefined,
+      );
     // The model this config builds, checked now (before any data is read or written); the
     // vocabulary size is known only once the data is read, any valid size stands in for it.
     if (!presets[preset]) return;

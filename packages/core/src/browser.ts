@@ -101,4 +101,4 @@ export {
   safetensorsToTensors,
   tensorsToSafetensors,
 } from './safetensors/tensors.js';
-export { ConfigError, parseOrThrow } from './validate.js';
+export { ConfigError, parseOrThrow, refineIssue } from './validate.js';

@@ -46,3 +46,16 @@ export function parseOrThrow<T extends z.ZodType>(
   const lines = issues.map((i) => describeIssue(i, input));
   throw new ConfigError(`${what}: ${lines.join('; ')}`, field);
 }
+
+/**
+ * Reports a failed cross-field check inside a zod `superRefine`: the field's path, what is
+ * allowed, and the offending value (what {@link parseOrThrow} shows as "got …").
+ */
+export function refineIssue(
+  ctx: z.RefinementCtx,
+  path: PropertyKey[],
+  message: string,
+  input: unknown,
+): void {
+  ctx.addIssue({ code: 'custom', path, message, input });
+}

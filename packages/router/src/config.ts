@@ -1,4 +1,4 @@
-import { initSpecSchema, parseOrThrow } from '@msmoe/core';
+import { initSpecSchema, parseOrThrow, refineIssue } from '@msmoe/core';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
@@ -81,30 +81,22 @@ export const topKRouterConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.k > c.numExperts) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['k'],
-        message: `must be ≤ numExperts (${c.numExperts})`,
-        input: c.k,
-      });
-    }
+    if (c.k > c.numExperts) refineIssue(ctx, ['k'], `must be ≤ numExperts (${c.numExperts})`, c.k);
     if (c.aux.load > 0 && c.noise.type === 'none') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['aux', 'load'],
-        message:
-          'the load loss needs logit noise: set noise to gaussian or learned, or the weight to 0',
-        input: c.aux.load,
-      });
+      refineIssue(
+        ctx,
+        ['aux', 'load'],
+        'the load loss needs logit noise: set noise to gaussian or learned, or the weight to 0',
+        c.aux.load,
+      );
     }
     if (c.dropless && c.capacityFactor === null) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['dropless'],
-        message: 'dropless needs a capacityFactor (without one no token is ever dropped)',
-        input: c.dropless,
-      });
+      refineIssue(
+        ctx,
+        ['dropless'],
+        'dropless needs a capacityFactor (without one no token is ever dropped)',
+        c.dropless,
+      );
     }
   });
 

@@ -1,4 +1,4 @@
-import { linear, parseOrThrow, type Rng } from '@msmoe/core';
+import { parseOrThrow, type Rng } from '@msmoe/core';
 import * as tf from '@tensorflow/tfjs';
 import { zLoss } from './aux-losses.js';
 import {
@@ -8,39 +8,20 @@ import {
 } from './config.js';
 import { meanEntropy, scalarValues } from './stats.js';
 import type { ExpertChoiceRouting, RouteOptions, Router } from './types.js';
-import { checkTokens, routerProjection } from './weights.js';
+import { checkTokens, ProjectionRouter } from './weights.js';
 
 /**
  * Expert-choice router (Zhou et al., 2022): scores `softmax(x·W + b)` over experts, then every
  * expert takes the C tokens it scores highest, `C = min(N, ceil(N · capacityFactor / E))`. Load is
  * perfectly balanced by construction; a token may be taken by several experts or by none.
  */
-export class ExpertChoiceRouter implements Router {
-  readonly config: ExpertChoiceRouterConfig;
-  readonly numExperts: number;
-  private readonly W: tf.Variable;
-  private readonly b?: tf.Variable;
-
+export class ExpertChoiceRouter
+  extends ProjectionRouter<ExpertChoiceRouterConfig>
+  implements Router
+{
+  /** @param rng - draws the initial weights. */
   constructor(config: ExpertChoiceRouterConfigInput, rng: Rng) {
-    this.config = parseOrThrow(expertChoiceRouterConfigSchema, config, 'router config');
-    this.numExperts = this.config.numExperts;
-    const { W, b } = routerProjection(
-      this.config.dModel,
-      this.numExperts,
-      this.config.bias,
-      rng,
-      this.config.init,
-    );
-    this.W = W;
-    this.b = b;
-  }
-
-  variables(): Record<string, tf.Variable> {
-    return this.b ? { weight: this.W, bias: this.b } : { weight: this.W };
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables()));
+    super(parseOrThrow(expertChoiceRouterConfigSchema, config, 'router config'), rng);
   }
 
   /** Tokens per expert for a batch of N tokens. */
@@ -56,11 +37,7 @@ export class ExpertChoiceRouter implements Router {
     const [N] = x.shape as [number, number];
     const E = this.numExperts;
     const C = this.capacityFor(N);
-    const logits = linear(
-      x,
-      this.W as unknown as tf.Tensor2D,
-      this.b as unknown as tf.Tensor1D | undefined,
-    ) as tf.Tensor2D;
+    const logits = this.project(x);
     const probs = tf.softmax(logits) as tf.Tensor2D;
     const top = tf.topk(tf.transpose(probs), C); // [E, C]
     const tokenIndexValues = (top.indices.dataSync() as Int32Array).slice();

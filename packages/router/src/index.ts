@@ -46,3 +46,4 @@ export type {
   SoftRouting,
   TokenChoiceRouting,
 } from './types.js';
+export { ProjectionRouter } from './weights.js';

@@ -9,7 +9,7 @@ import {
 } from './config.js';
 import { meanEntropy, scalarValues } from './stats.js';
 import type { RouteOptions, Router, TokenChoiceRouting } from './types.js';
-import { checkTokens, routerProjection } from './weights.js';
+import { checkTokens, ProjectionRouter } from './weights.js';
 
 /**
  * Token-choice router: logits `x·W (+ b)`, optional jitter and logit noise in training, top-k
@@ -22,40 +22,20 @@ import { checkTokens, routerProjection } from './weights.js';
  * const routing = router.route(x, { training: true, rng });
  * ```
  */
-export class TopKRouter implements Router {
-  readonly config: TopKRouterConfig;
-  readonly numExperts: number;
-  private readonly W: tf.Variable;
-  private readonly b?: tf.Variable;
+export class TopKRouter extends ProjectionRouter<TopKRouterConfig> implements Router {
   private readonly noiseW?: tf.Variable;
 
   /** @param rng - draws the initial weights. */
   constructor(config: TopKRouterConfigInput, rng: Rng) {
-    this.config = parseOrThrow(topKRouterConfigSchema, config, 'router config');
-    this.numExperts = this.config.numExperts;
-    const { W, b } = routerProjection(
-      this.config.dModel,
-      this.numExperts,
-      this.config.bias,
-      rng,
-      this.config.init,
-    );
-    this.W = W;
-    this.b = b;
-    if (this.config.noise.type === 'learned') {
+    super(parseOrThrow(topKRouterConfigSchema, config, 'router config'), rng);
+    if (this.config.noise.type === 'learned')
       this.noiseW = constantVariable([this.config.dModel, this.numExperts], 0);
-    }
   }
 
-  variables(): Record<string, tf.Variable> {
-    const v: Record<string, tf.Variable> = { weight: this.W };
-    if (this.b) v.bias = this.b;
+  override variables(): Record<string, tf.Variable> {
+    const v = super.variables();
     if (this.noiseW) v['noise.weight'] = this.noiseW;
     return v;
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables()));
   }
 
   route(x: tf.Tensor2D, options: RouteOptions = {}): TokenChoiceRouting {
@@ -74,11 +54,7 @@ export class TopKRouter implements Router {
       training && c.jitter > 0
         ? tf.mul(x, tf.tensor(rng.uniformArray(x.size, 1 - c.jitter, 1 + c.jitter), x.shape))
         : x;
-    const clean = linear(
-      xIn,
-      this.W as unknown as tf.Tensor2D,
-      this.b as unknown as tf.Tensor1D | undefined,
-    ) as tf.Tensor2D;
+    const clean = this.project(xIn as tf.Tensor2D);
     let logits = clean;
     let noiseStd: number | tf.Tensor2D | null = null;
     if (training && c.noise.type === 'gaussian') {

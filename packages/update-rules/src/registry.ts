@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@msmoe/core';
+import { parseOrThrow, refineIssue } from '@msmoe/core';
 import { z } from 'zod';
 import type { RuleDef } from './rule.js';
 import { BASE_RULES, baseRuleConfigSchema } from './rules/base.js';
@@ -86,11 +86,7 @@ export const ruleSpecSchema = z
   .transform((v, ctx) => {
     const obj = typeof v === 'string' ? { rule: nameOf(v) ?? v } : v;
     if (typeof v === 'string' && !nameOf(v)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `is not a rule; allowed: ${ruleSpellings().join(', ')}`,
-        input: v,
-      });
+      refineIssue(ctx, [], `is not a rule; allowed: ${ruleSpellings().join(', ')}`, v);
       return z.NEVER;
     }
     const r = ruleConfigSchema.safeParse(obj);

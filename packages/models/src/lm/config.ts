@@ -1,4 +1,4 @@
-import { parseOrThrow } from '@msmoe/core';
+import { parseOrThrow, refineIssue } from '@msmoe/core';
 import { authorsLmRouterConfig, routerSchemaOf } from '@msmoe/router';
 import {
   parseRuleConfig,
@@ -67,45 +67,33 @@ export const lmConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.dModel % c.nHeads !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nHeads'],
-        message: `must divide dModel (${c.dModel})`,
-        input: c.nHeads,
-      });
-    }
-    if (c.k > c.numExperts)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['k'],
-        message: `must be ≤ numExperts (${c.numExperts})`,
-        input: c.k,
-      });
+    if (c.dModel % c.nHeads !== 0)
+      refineIssue(ctx, ['nHeads'], `must divide dModel (${c.dModel})`, c.nHeads);
+    if (c.k > c.numExperts) refineIssue(ctx, ['k'], `must be ≤ numExperts (${c.numExperts})`, c.k);
     const moe = moeLettersOf(c.architecture);
     if (moe.length > 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['architecture'],
-        message: `mixes MoE letters ${moe.join(', ')}: one update rule runs over all MoE layers`,
-        input: c.architecture,
-      });
+      refineIssue(
+        ctx,
+        ['architecture'],
+        `mixes MoE letters ${moe.join(', ')}: one update rule runs over all MoE layers`,
+        c.architecture,
+      );
     } else if (c.rule && moe.length === 1 && ruleLetter(c.rule) !== moe[0]) {
       const letter = ruleLetter(c.rule);
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rule'],
-        message: `is ${c.rule.rule}, whose MoE letter is "${letter}", but the architecture's MoE layers are "${moe[0]}" (${RULE_LETTERS[moe[0] as string]}): write the architecture with "${letter}"`,
-        input: c.rule.rule,
-      });
+      refineIssue(
+        ctx,
+        ['rule'],
+        `is ${c.rule.rule}, whose MoE letter is "${letter}", but the architecture's MoE layers are "${moe[0]}" (${RULE_LETTERS[moe[0] as string]}): write the architecture with "${letter}"`,
+        c.rule.rule,
+      );
     }
     if (c.rule?.rule === 'adam' && c.rule.layer0Quirk && c.structure !== 'reference')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rule', 'layer0Quirk'],
-        message: `reproduces the authors' reference code: it needs structure "reference" (got "${c.structure}")`,
-        input: true,
-      });
+      refineIssue(
+        ctx,
+        ['rule', 'layer0Quirk'],
+        `reproduces the authors' reference code: it needs structure "reference" (got "${c.structure}")`,
+        true,
+      );
   })
   .transform((c, ctx) => {
     // The rule named by the architecture letter unless given; the router over the authors' gate.

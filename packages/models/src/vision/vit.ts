@@ -8,6 +8,7 @@ import {
   linear,
   parseOrThrow,
   type Rng,
+  refineIssue,
 } from '@msmoe/core';
 import { activate, ExpertBank } from '@msmoe/experts';
 import {
@@ -61,27 +62,22 @@ export const vitConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.imageHeight % c.patchSize || c.imageWidth % c.patchSize) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['patchSize'],
-        message: `must divide the image sides (${c.imageHeight}×${c.imageWidth})`,
-        input: c.patchSize,
-      });
+      refineIssue(
+        ctx,
+        ['patchSize'],
+        `must divide the image sides (${c.imageHeight}×${c.imageWidth})`,
+        c.patchSize,
+      );
     }
     if (c.dModel % c.nHeads)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nHeads'],
-        message: `must divide dModel (${c.dModel})`,
-        input: c.nHeads,
-      });
+      refineIssue(ctx, ['nHeads'], `must divide dModel (${c.dModel})`, c.nHeads);
     if (c.rule.rule === 'adam' && c.rule.layer0Quirk)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rule', 'layer0Quirk'],
-        message: "reproduces the authors' language-model code: a ViT has no such layer",
-        input: true,
-      });
+      refineIssue(
+        ctx,
+        ['rule', 'layer0Quirk'],
+        "reproduces the authors' language-model code: a ViT has no such layer",
+        true,
+      );
   });
 
 /** Validated ViT configuration. */

@@ -1,3 +1,4 @@
+import { refineIssue } from '@msmoe/core';
 import { z } from 'zod';
 import { defineRule } from '../rule.js';
 
@@ -15,18 +16,18 @@ export const robustConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (!(c.kappa > 1)) {
-      ctx.addIssue({ code: 'custom', path: ['kappa'], message: 'must be > 1', input: c.kappa });
+      refineIssue(ctx, ['kappa'], 'must be > 1', c.kappa);
       return;
     }
     const lo = 1 - 1 / Math.sqrt(c.kappa);
     const hi = 1 - 1 / c.kappa;
     if (!(c.rho >= lo - 1e-12 && c.rho <= hi + 1e-12)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rho'],
-        message: `must be in [1 − 1/√κ, 1 − 1/κ] = [${lo.toPrecision(6)}, ${hi.toPrecision(6)}] for kappa ${c.kappa}`,
-        input: c.rho,
-      });
+      refineIssue(
+        ctx,
+        ['rho'],
+        `must be in [1 − 1/√κ, 1 − 1/κ] = [${lo.toPrecision(6)}, ${hi.toPrecision(6)}] for kappa ${c.kappa}`,
+        c.rho,
+      );
     }
   });
 
