@@ -37,8 +37,8 @@ export const lmConfigSchema = z
     dModel: z.number().int().positive(),
     /** Attention heads (d must be divisible by it). */
     nHeads: z.number().int().positive(),
-    /** Expert (and dense FFN) hidden width; the authors use d. */
-    dInner: z.number().int().positive(),
+    /** Expert (and dense FFN) hidden width (default d, as the authors). */
+    dInner: z.number().int().positive().optional(),
     /** Sub-layers: `s` attention, `f` dense FFN, a rule letter for an MoE layer (e.g. `sgsgsg`, `smsmsm`, GLaM `sgsf`). */
     architecture: z
       .string()
@@ -121,7 +121,7 @@ export const lmConfigSchema = z
         ctx.addIssue({ ...issue, path: ['router', ...issue.path] } as never);
       return z.NEVER;
     }
-    return { ...c, rule, router: r.data };
+    return { ...c, dInner: c.dInner ?? c.dModel, rule, router: r.data };
   });
 
 /** Validated configuration: the rule and router resolved, defaults filled in. */
@@ -134,73 +134,52 @@ export function parseLmConfig(input: unknown): LmConfig {
   return parseOrThrow(lmConfigSchema, input, 'model config');
 }
 
-/** Presets (word-level). `small`…`glam-medium` are the paper's sizes; `tiny` and `mini` train on 2 CPU cores in minutes. */
+/** Presets (word-level; fields left out take the schema defaults: dInner = d, dropout 0.1, 16 experts, top-2). `small`…`glam-medium` are the paper's sizes; `tiny` and `mini` train on 2 CPU cores in minutes. */
 export const LM_PRESETS: Record<string, Omit<LmConfigInput, 'vocabSize'>> = {
   tiny: {
     dModel: 64,
     nHeads: 4,
-    dInner: 64,
     architecture: 'sgsg',
     blockLength: 32,
     span: 32,
-    dropout: 0.1,
     numExperts: 4,
-    k: 2,
   },
   mini: {
     dModel: 128,
     nHeads: 4,
-    dInner: 128,
     architecture: 'sgsgsg',
     blockLength: 64,
     span: 64,
-    dropout: 0.1,
     numExperts: 8,
-    k: 2,
   },
   small: {
     dModel: 128,
     nHeads: 8,
-    dInner: 128,
     architecture: 'sgsgsg',
     blockLength: 256,
     span: 256,
     dropout: 0.7,
-    numExperts: 16,
-    k: 2,
   },
   medium: {
     dModel: 352,
     nHeads: 8,
-    dInner: 352,
     architecture: 'sgsgsgsgsgsg',
     blockLength: 512,
     span: 1024,
-    dropout: 0.1,
-    numExperts: 16,
-    k: 2,
   },
   large: {
     dModel: 512,
     nHeads: 8,
-    dInner: 512,
     architecture: 'sg'.repeat(12),
     blockLength: 1024,
     span: 2048,
-    dropout: 0.1,
-    numExperts: 16,
-    k: 2,
   },
   'glam-medium': {
     dModel: 352,
     nHeads: 8,
-    dInner: 352,
     architecture: 'sgsf'.repeat(6),
     blockLength: 512,
     span: 2048,
-    dropout: 0.1,
-    numExperts: 16,
-    k: 2,
   },
 };
 

@@ -32,6 +32,7 @@ describe('MoE language model', () => {
       const c = model.config;
       const d = c.dModel;
       const h = c.dInner;
+      expect(h).toBe(d); // dInner left out: d, as the authors
       const E = c.numExperts;
       const attn = [...c.architecture].filter((l) => l === 's').length;
       const moe = [...c.architecture].filter((l) => 'gmanpr'.includes(l)).length;
@@ -49,6 +50,14 @@ describe('MoE language model', () => {
       );
       model.dispose();
     }
+    // A given dInner reaches the experts' and the dense FFN's weights.
+    const wide = new MoELanguageModel(
+      parseLmConfig(small({ dInner: 24, architecture: 'sgsf' })),
+      new Rng(0),
+    );
+    expect(wide.variables()['layers.1.moe.experts.w1']?.shape).toEqual([4, 16, 24]);
+    expect(wide.variables()['layers.3.ffn.w1']?.shape).toEqual([16, 24]);
+    wide.dispose();
     expect(() => presetConfig('huge', 10)).toThrow(
       /unknown "huge"; allowed: tiny, mini, small, medium, large, glam-medium/,
     );

@@ -90,7 +90,7 @@ export function parseVitConfig(input: unknown): VitConfig {
   return parseOrThrow(vitConfigSchema, input, 'model config');
 }
 
-/** CPU-sized presets for 28×28×1 (MNIST) and 32×32×3 (CIFAR) images. */
+/** CPU-sized presets for 28×28×1 (MNIST) and 32×32×3 (CIFAR) images (left out: the defaults, 4 experts, top-2). */
 export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'moe'>> = {
   'mnist-tiny': {
     imageHeight: 28,
@@ -101,8 +101,6 @@ export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'mo
     nHeads: 4,
     depth: 4,
     mlpDim: 128,
-    numExperts: 4,
-    k: 2,
   },
   'cifar-tiny': {
     imageHeight: 32,
@@ -114,7 +112,6 @@ export const VIT_PRESETS: Record<string, Omit<VitConfigInput, 'numClasses' | 'mo
     depth: 6,
     mlpDim: 192,
     numExperts: 8,
-    k: 2,
   },
 };
 
