@@ -4,7 +4,6 @@ import {
   initVariable,
   type LayerNormParams,
   layerNorm,
-  layerNormParams,
   linear,
   linearCrossEntropy,
   type Rng,
@@ -14,6 +13,7 @@ import { buildRouter, type Routing } from '@msmoe/router';
 import { type RuleState, UpdateRule } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
 import { type MoELayer, moeLayer } from '../moe-layer.js';
+import { ParamRegistry } from '../params.js';
 import { moeBlock, structureNorms } from '../structure.js';
 import { legacyWeightName } from '../weight-names.js';
 import { SpanAttention } from './attention.js';
@@ -89,6 +89,7 @@ export class MoELanguageModel {
   private readonly outB: tf.Variable;
   private readonly finalLn: Ln | null;
   private readonly sublayers: Sublayer[] = [];
+  private readonly params = new ParamRegistry();
   /** The update rule of the MoE layers (its learnable coefficients are model weights `rule.*`). */
   readonly rule: UpdateRule;
 
@@ -96,57 +97,58 @@ export class MoELanguageModel {
   constructor(config: LmConfig, rng: Rng) {
     this.config = config;
     const c = this.config;
-    this.embedding = initVariable([c.vocabSize, c.dModel], { kind: 'normal', std: 1 }, rng);
-    this.outW = initVariable(
-      [c.dModel, c.vocabSize],
-      { kind: 'kaiming-uniform', a: Math.sqrt(5) },
-      rng,
+    const P = this.params;
+    this.embedding = P.add(
+      'embedding.weight',
+      initVariable([c.vocabSize, c.dModel], { kind: 'normal', std: 1 }, rng),
     );
-    this.outB = initVariable([c.vocabSize], { kind: 'linear-bias' }, rng, {
-      fans: { fanIn: c.dModel, fanOut: c.vocabSize },
-    });
+    const kaiming = { kind: 'kaiming-uniform', a: Math.sqrt(5) } as const;
+    this.outW = P.add('out.weight', initVariable([c.dModel, c.vocabSize], kaiming, rng));
+    this.outB = P.add(
+      'out.bias',
+      initVariable([c.vocabSize], { kind: 'linear-bias' }, rng, {
+        fans: { fanIn: c.dModel, fanOut: c.vocabSize },
+      }),
+    );
     this.rule = new UpdateRule(c.rule);
     let attnIndex = 0;
     let moeIndex = 0;
-    for (const letter of c.architecture) {
+    [...c.architecture].forEach((letter, i) => {
+      const p = `layers.${i}`;
       if (letter === 's') {
-        this.sublayers.push({
-          kind: 'attention',
-          attn: new SpanAttention(c.dModel, c.nHeads, c.span, rng),
-          ln: layerNormParams(c.dModel),
-          index: attnIndex++,
-        });
+        const attn = new SpanAttention(c.dModel, c.nHeads, c.span, rng);
+        P.addAll(`${p}.attn`, attn.weights);
+        const ln = P.layerNorm(`${p}.ln`, c.dModel);
+        this.sublayers.push({ kind: 'attention', attn, ln, index: attnIndex++ });
       } else if (letter === 'f') {
-        const lin = (i: number, o: number) =>
-          initVariable([i, o], { kind: 'kaiming-uniform', a: Math.sqrt(5) }, rng);
-        this.sublayers.push({
-          kind: 'dense',
-          w1: lin(c.dModel, c.dInner),
-          b1: constantVariable([c.dInner], 0),
-          w2: lin(c.dInner, c.dModel),
-          b2: constantVariable([c.dModel], 0),
-          ln: layerNormParams(c.dModel),
-        });
+        const w = (n: string, shape: number[]) =>
+          P.add(
+            `${p}.ffn.${n}`,
+            shape.length === 2 ? initVariable(shape, kaiming, rng) : constantVariable(shape, 0),
+          );
+        const [w1, b1] = [w('w1', [c.dModel, c.dInner]), w('b1', [c.dInner])];
+        const [w2, b2] = [w('w2', [c.dInner, c.dModel]), w('b2', [c.dModel])];
+        const ln = P.layerNorm(`${p}.ln`, c.dModel);
+        this.sublayers.push({ kind: 'dense', w1, b1, w2, b2, ln });
       } else {
-        this.sublayers.push({
-          kind: 'moe',
-          moe: moeLayer({
-            router: buildRouter(c.router, rng),
-            experts: new ExpertBank(
-              { numExperts: c.numExperts, dModel: c.dModel, dHidden: c.dInner, dropout: c.dropout },
-              rng,
-            ),
-            dropout: c.dropout,
-          }),
-          ln: c.structure === 'paper' ? layerNormParams(c.dModel) : null,
-          norms: Object.fromEntries(
-            structureNorms(c.structure).map((n) => [n, layerNormParams(c.dModel)]),
+        const moe = moeLayer({
+          router: buildRouter(c.router, rng),
+          experts: new ExpertBank(
+            { numExperts: c.numExperts, dModel: c.dModel, dHidden: c.dInner, dropout: c.dropout },
+            rng,
           ),
-          moeIndex: moeIndex++,
+          dropout: c.dropout,
         });
+        P.addAll(`${p}.moe`, moe.variables());
+        const norms = Object.fromEntries(
+          structureNorms(c.structure).map((n) => [n, P.layerNorm(`${p}.ln_${n}`, c.dModel)]),
+        );
+        const ln = c.structure === 'paper' ? P.layerNorm(`${p}.ln`, c.dModel) : null;
+        this.sublayers.push({ kind: 'moe', moe, ln, norms, moeIndex: moeIndex++ });
       }
-    }
-    this.finalLn = c.structure === 'paper' ? layerNormParams(c.dModel) : null;
+    });
+    P.addAll('rule', this.rule.variables());
+    this.finalLn = c.structure === 'paper' ? P.layerNorm('final_ln', c.dModel) : null;
   }
 
   /** Number of attention layers (caches). */
@@ -298,41 +300,7 @@ export class MoELanguageModel {
 
   /** All trainable weights by stable name (the safetensors layout). */
   variables(): Record<string, tf.Variable> {
-    const out: Record<string, tf.Variable> = {
-      'embedding.weight': this.embedding,
-      'out.weight': this.outW,
-      'out.bias': this.outB,
-    };
-    this.sublayers.forEach((s, i) => {
-      const p = `layers.${i}`;
-      if (s.kind === 'attention')
-        for (const [n, v] of Object.entries(s.attn.weights)) out[`${p}.attn.${n}`] = v;
-      else if (s.kind === 'dense')
-        Object.assign(out, {
-          [`${p}.ffn.w1`]: s.w1,
-          [`${p}.ffn.b1`]: s.b1,
-          [`${p}.ffn.w2`]: s.w2,
-          [`${p}.ffn.b2`]: s.b2,
-        });
-      else {
-        for (const [n, v] of Object.entries(s.moe.variables())) out[`${p}.moe.${n}`] = v;
-        for (const [n, l] of Object.entries(s.norms)) {
-          out[`${p}.ln_${n}.weight`] = (l as Ln).gamma;
-          out[`${p}.ln_${n}.bias`] = (l as Ln).beta;
-        }
-      }
-      if (s.ln) {
-        out[`${p}.ln.weight`] = s.ln.gamma;
-        out[`${p}.ln.bias`] = s.ln.beta;
-      }
-    });
-    for (const [n, v] of Object.entries(this.rule.variables())) out[`rule.${n}`] = v;
-    if (this.finalLn)
-      Object.assign(out, {
-        'final_ln.weight': this.finalLn.gamma,
-        'final_ln.bias': this.finalLn.beta,
-      });
-    return out;
+    return this.params.all();
   }
 
   /** The MoE layers in order (router and experts of each). */

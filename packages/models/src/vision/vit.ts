@@ -21,6 +21,7 @@ import { type RuleState, ruleSpecSchema, UpdateRule } from '@msmoe/update-rules'
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { type MoELayer, moeLayer } from '../moe-layer.js';
+import { ParamRegistry } from '../params.js';
 import { moeBlock } from '../structure.js';
 import { legacyWeightName } from '../weight-names.js';
 
@@ -131,12 +132,13 @@ export function vitPresetConfig(
 }
 
 type Ln = LayerNormParams;
+type Linear = { W: tf.Variable; b: tf.Variable };
 type Block = {
   ln1: Ln;
-  qkv: { W: tf.Variable; b: tf.Variable };
-  proj: { W: tf.Variable; b: tf.Variable };
+  qkv: Linear;
+  proj: Linear;
   ln2: Ln;
-  mlp: { W1: tf.Variable; b1: tf.Variable; W2: tf.Variable; b2: tf.Variable } | null;
+  mlp: { fc1: Linear; fc2: Linear } | null;
   moe: MoELayer | null;
   /** `reference-vmoe`: the LayerNorm on the MoE block's output. */
   lnOut: Ln | null;
@@ -177,12 +179,13 @@ export function patchify(
  */
 export class MoEVisionTransformer {
   readonly config: VitConfig;
-  private readonly patchEmbed: { W: tf.Variable; b: tf.Variable };
+  private readonly patchEmbed: Linear;
   private readonly cls: tf.Variable;
   private readonly pos: tf.Variable;
   private readonly blocks: Block[] = [];
   private readonly finalLn: Ln;
-  private readonly head: { W: tf.Variable; b: tf.Variable };
+  private readonly head: Linear;
+  private readonly params = new ParamRegistry();
   /** The update rule of the MoE blocks (its learnable coefficients are model weights `rule.*`). */
   readonly rule: UpdateRule;
 
@@ -192,10 +195,14 @@ export class MoEVisionTransformer {
     const c = this.config;
     const P = (c.imageHeight / c.patchSize) * (c.imageWidth / c.patchSize);
     const patchDim = c.patchSize * c.patchSize * c.channels;
+    // Made in the order of the random draws; registered in the order of the weight layout (the
+    // blocks between the model's own weights and the rule's).
+    const blocks = new ParamRegistry();
     const lin = (i: number, o: number) => ({
       W: initVariable([i, o], { kind: 'xavier-uniform' }, rng),
       b: constantVariable([o], 0),
     });
+    const named = (l: Linear) => ({ weight: l.W, bias: l.b });
     this.patchEmbed = lin(patchDim, c.dModel);
     this.cls = constantVariable([1, 1, c.dModel], 0);
     this.pos = initVariable([1, P + 1, c.dModel], { kind: 'trunc-normal', std: 0.02 }, rng);
@@ -230,29 +237,33 @@ export class MoEVisionTransformer {
           dropout: c.dropout,
         });
       }
+      const p = `blocks.${i}`;
+      const ln1 = blocks.layerNorm(`${p}.norm1`, c.dModel);
       const qkv = lin(c.dModel, 3 * c.dModel);
       const proj = lin(c.dModel, c.dModel);
-      const mlp = isMoe
-        ? null
-        : (() => {
-            const a = lin(c.dModel, c.mlpDim);
-            const b = lin(c.mlpDim, c.dModel);
-            return { W1: a.W, b1: a.b, W2: b.W, b2: b.b };
-          })();
-      this.blocks.push({
-        ln1: layerNormParams(c.dModel),
-        qkv,
-        proj,
-        ln2: layerNormParams(c.dModel),
-        mlp,
-        moe,
-        lnOut: isMoe && c.structure === 'reference-vmoe' ? layerNormParams(c.dModel) : null,
-        moeIndex: isMoe ? moeIndex++ : -1,
-      });
+      blocks.addAll(`${p}.attn.qkv`, named(qkv));
+      blocks.addAll(`${p}.attn.proj`, named(proj));
+      const ln2 = blocks.layerNorm(`${p}.norm2`, c.dModel);
+      const mlp = isMoe ? null : { fc1: lin(c.dModel, c.mlpDim), fc2: lin(c.mlpDim, c.dModel) };
+      if (mlp) for (const [n, l] of Object.entries(mlp)) blocks.addAll(`${p}.mlp.${n}`, named(l));
+      if (moe) blocks.addAll(`${p}.moe`, moe.variables());
+      const lnOut =
+        isMoe && c.structure === 'reference-vmoe'
+          ? blocks.layerNorm(`${p}.ln_out`, c.dModel)
+          : null;
+      this.blocks.push({ ln1, qkv, proj, ln2, mlp, moe, lnOut, moeIndex: isMoe ? moeIndex++ : -1 });
     }
     this.rule = new UpdateRule(c.rule);
     this.finalLn = layerNormParams(c.dModel);
     this.head = lin(c.dModel, c.numClasses);
+    const reg = this.params;
+    reg.addAll('patch_embed', named(this.patchEmbed));
+    reg.add('cls_token', this.cls);
+    reg.add('pos_embed', this.pos);
+    reg.addAll('norm', { weight: this.finalLn.gamma, bias: this.finalLn.beta });
+    reg.addAll('head', named(this.head));
+    for (const [n, v] of Object.entries(blocks.all())) reg.add(n, v);
+    reg.addAll('rule', this.rule.variables());
   }
 
   private attention(x: tf.Tensor3D, b: Block): tf.Tensor3D {
@@ -317,9 +328,9 @@ export class MoEVisionTransformer {
         routings.push(r.routing);
         moeOutputs.push(x);
       } else if (b.mlp) {
-        const m = b.mlp;
-        const g = activate(linear(ln(x, b.ln2), w2(m.W1), w1(m.b1)), 'gelu');
-        x = tf.add(x, drop(linear(g, w2(m.W2), w1(m.b2)))) as tf.Tensor3D;
+        const { fc1, fc2 } = b.mlp;
+        const g = activate(linear(ln(x, b.ln2), w2(fc1.W), w1(fc1.b)), 'gelu');
+        x = tf.add(x, drop(linear(g, w2(fc2.W), w1(fc2.b)))) as tf.Tensor3D;
       }
     }
     const clsOut = tf.reshape(tf.slice(ln(x, this.finalLn), [0, 0, 0], [batchSize, 1, c.dModel]), [
@@ -335,44 +346,7 @@ export class MoEVisionTransformer {
 
   /** All trainable weights by stable name. */
   variables(): Record<string, tf.Variable> {
-    const out: Record<string, tf.Variable> = {
-      'patch_embed.weight': this.patchEmbed.W,
-      'patch_embed.bias': this.patchEmbed.b,
-      cls_token: this.cls,
-      pos_embed: this.pos,
-      'norm.weight': this.finalLn.gamma,
-      'norm.bias': this.finalLn.beta,
-      'head.weight': this.head.W,
-      'head.bias': this.head.b,
-    };
-    this.blocks.forEach((b, i) => {
-      const p = `blocks.${i}`;
-      Object.assign(out, {
-        [`${p}.norm1.weight`]: b.ln1.gamma,
-        [`${p}.norm1.bias`]: b.ln1.beta,
-        [`${p}.attn.qkv.weight`]: b.qkv.W,
-        [`${p}.attn.qkv.bias`]: b.qkv.b,
-        [`${p}.attn.proj.weight`]: b.proj.W,
-        [`${p}.attn.proj.bias`]: b.proj.b,
-        [`${p}.norm2.weight`]: b.ln2.gamma,
-        [`${p}.norm2.bias`]: b.ln2.beta,
-      });
-      if (b.mlp)
-        Object.assign(out, {
-          [`${p}.mlp.fc1.weight`]: b.mlp.W1,
-          [`${p}.mlp.fc1.bias`]: b.mlp.b1,
-          [`${p}.mlp.fc2.weight`]: b.mlp.W2,
-          [`${p}.mlp.fc2.bias`]: b.mlp.b2,
-        });
-      if (b.moe) for (const [n, v] of Object.entries(b.moe.variables())) out[`${p}.moe.${n}`] = v;
-      if (b.lnOut)
-        Object.assign(out, {
-          [`${p}.ln_out.weight`]: b.lnOut.gamma,
-          [`${p}.ln_out.bias`]: b.lnOut.beta,
-        });
-    });
-    for (const [n, v] of Object.entries(this.rule.variables())) out[`rule.${n}`] = v;
-    return out;
+    return this.params.all();
   }
 
   /** The MoE layers in order (router and experts of each). */
