@@ -129,6 +129,21 @@ export class ExpertBank {
     tf.dispose(Object.values(this.weights));
   }
 
+  /** The hidden activation of the first projection `a` (SwiGLU: `silu(a) ⊙ gate()`, the W3 projection). */
+  private hidden(a: tf.Tensor, gate: () => tf.Tensor): tf.Tensor {
+    const act = this.config.activation;
+    return act === 'swiglu' ? tf.mul(tf.mul(a, tf.sigmoid(a)), gate()) : activate(a, act);
+  }
+
+  private checkBuffers(xs: tf.Tensor3D, who: string): ExpertBankConfig {
+    const { numExperts: E, dModel: d } = this.config;
+    if (xs.rank !== 3 || xs.shape[0] !== E || xs.shape[2] !== d)
+      throw new Error(
+        `ExpertBank.${who}: buffers must be [${E}, C, ${d}], got [${xs.shape.join(', ')}]`,
+      );
+    return this.config;
+  }
+
   private dropout(h: tf.Tensor, options: ExpertForwardOptions): tf.Tensor {
     const rate = this.config.dropout;
     if (!options.training || rate === 0) return h;
@@ -161,16 +176,9 @@ export class ExpertBank {
     const outs: tf.Tensor[] = [];
     parts.forEach((x, e) => {
       if (counts[e] === 0) return;
-      let h: tf.Tensor;
-      if (w3) {
-        const a = linear(x, w1[e] as tf.Tensor2D, b1?.[e]);
-        h = tf.mul(tf.mul(a, tf.sigmoid(a)), linear(x, w3[e] as tf.Tensor2D));
-      } else {
-        h = activate(
-          linear(x, w1[e] as tf.Tensor2D, b1?.[e]),
-          this.config.activation as Exclude<Activation, 'swiglu'>,
-        );
-      }
+      const h = this.hidden(linear(x, w1[e] as tf.Tensor2D, b1?.[e]), () =>
+        linear(x, w3?.[e] as tf.Tensor2D),
+      );
       outs.push(linear(this.dropout(h, options), w2[e] as tf.Tensor2D, b2?.[e]));
     });
     return (
@@ -183,12 +191,7 @@ export class ExpertBank {
    * matMuls (one per projection for all experts).
    */
   forwardPadded(xs: tf.Tensor3D, options: ExpertForwardOptions = {}): tf.Tensor3D {
-    const { numExperts: E, dModel: d } = this.config;
-    if (xs.rank !== 3 || xs.shape[0] !== E || xs.shape[2] !== d) {
-      throw new Error(
-        `ExpertBank.forwardPadded: buffers must be [${E}, C, ${d}], got [${xs.shape.join(', ')}]`,
-      );
-    }
+    const { numExperts: E, dModel: d } = this.checkBuffers(xs, 'forwardPadded');
     if (PER_EXPERT_BACKENDS.has(tf.getBackend())) {
       // tfjs-wasm's batched matMul is ~20× slower than one plain matMul per expert.
       const C = xs.shape[1];
@@ -204,19 +207,14 @@ export class ExpertBank {
 
   /** `xs [E, C, d]` → `[E, C, d]` with one batched matMul per projection (fast on GPU backends). */
   forwardBatched(xs: tf.Tensor3D, options: ExpertForwardOptions = {}): tf.Tensor3D {
-    const { numExperts: E, dModel: d } = this.config;
-    if (xs.rank !== 3 || xs.shape[0] !== E || xs.shape[2] !== d) {
-      throw new Error(
-        `ExpertBank.forwardBatched: buffers must be [${E}, C, ${d}], got [${xs.shape.join(', ')}]`,
-      );
-    }
+    this.checkBuffers(xs, 'forwardBatched');
     const w = this.weights;
     const addBias = (t: tf.Tensor, b?: tf.Variable) => (b ? tf.add(t, tf.expandDims(b, 1)) : t);
-    let h: tf.Tensor;
     const a = addBias(matmul(xs, w.w1 as unknown as tf.Tensor3D), w.b1);
-    if (w.w3) h = tf.mul(tf.mul(a, tf.sigmoid(a)), matmul(xs, w.w3 as unknown as tf.Tensor3D));
-    else h = activate(a, this.config.activation as Exclude<Activation, 'swiglu'>);
-    h = this.dropout(h, options);
+    const h = this.dropout(
+      this.hidden(a, () => matmul(xs, w.w3 as unknown as tf.Tensor3D)),
+      options,
+    );
     return addBias(matmul(h as tf.Tensor3D, w.w2 as unknown as tf.Tensor3D), w.b2) as tf.Tensor3D;
   }
 
