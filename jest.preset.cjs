@@ -29,6 +29,9 @@ module.exports = function jestPreset(displayName, dir) {
       '^@msmoe/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
       '^@msmoe/([a-z-]+)/([a-z-]+)$': path.join(root, 'packages/$1/src/$2.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
+      // ECharts' one-file ES module build (what the sources import) as its CommonJS build: the
+      // same library for tests compiled to CommonJS.
+      '^echarts/dist/echarts\\.esm\\.min$': 'echarts',
     },
     testTimeout: 120000,
   };

@@ -1,7 +1,7 @@
 // Charts of the report and dashboard on Apache ECharts: one option object per chart, rendered to
 // SVG in Node (static pages, README images, tests) and interactive in the page (hover readout,
 // zoom, legend toggles per variant and per run, smoothing, log/linear, step or wall-time x-axis).
-import * as echarts from 'echarts';
+import * as echarts from 'echarts/dist/echarts.esm.min';
 import { esc, fmt, PALETTE } from './html.js';
 
 /** A point of a line: `[step, value]`, or `[step, value, seconds since the run started]`. */

@@ -2,7 +2,7 @@
 // importance, slice plots and the intermediate values of pruned trials, as Apache ECharts charts:
 // static SVG from ECharts' server-side renderer, interactive when ECharts' browser build is inlined
 // (the Node entry of @msmoe/tuner does it), one offline file either way.
-import * as echarts from 'echarts';
+import * as echarts from 'echarts/dist/echarts.esm.min';
 import { type Distribution, toExternal } from './distributions.js';
 import { pedAnovaImportance } from './importance.js';
 import type { Direction, FrozenTrial } from './trial.js';
