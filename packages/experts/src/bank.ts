@@ -135,13 +135,12 @@ export class ExpertBank {
     return act === 'swiglu' ? tf.mul(tf.mul(a, tf.sigmoid(a)), gate()) : activate(a, act);
   }
 
-  private checkBuffers(xs: tf.Tensor3D, who: string): ExpertBankConfig {
+  private checkBuffers(xs: tf.Tensor3D, who: string): void {
     const { numExperts: E, dModel: d } = this.config;
     if (xs.rank !== 3 || xs.shape[0] !== E || xs.shape[2] !== d)
       throw new Error(
         `ExpertBank.${who}: buffers must be [${E}, C, ${d}], got [${xs.shape.join(', ')}]`,
       );
-    return this.config;
   }
 
   private dropout(h: tf.Tensor, options: ExpertForwardOptions): tf.Tensor {
@@ -191,7 +190,8 @@ export class ExpertBank {
    * matMuls (one per projection for all experts).
    */
   forwardPadded(xs: tf.Tensor3D, options: ExpertForwardOptions = {}): tf.Tensor3D {
-    const { numExperts: E, dModel: d } = this.checkBuffers(xs, 'forwardPadded');
+    this.checkBuffers(xs, 'forwardPadded');
+    const { numExperts: E, dModel: d } = this.config;
     if (PER_EXPERT_BACKENDS.has(tf.getBackend())) {
       // tfjs-wasm's batched matMul is ~20× slower than one plain matMul per expert.
       const C = xs.shape[1];

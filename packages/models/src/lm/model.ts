@@ -121,13 +121,11 @@ export class MoELanguageModel {
         const ln = P.layerNorm(`${p}.ln`, c.dModel);
         this.sublayers.push({ kind: 'attention', attn, ln, index: attnIndex++ });
       } else if (letter === 'f') {
-        const w = (n: string, shape: number[]) =>
-          P.add(
-            `${p}.ffn.${n}`,
-            shape.length === 2 ? initVariable(shape, kaiming, rng) : constantVariable(shape, 0),
-          );
-        const [w1, b1] = [w('w1', [c.dModel, c.dInner]), w('b1', [c.dInner])];
-        const [w2, b2] = [w('w2', [c.dInner, c.dModel]), w('b2', [c.dModel])];
+        const ffn = (n: string, v: tf.Variable) => P.add(`${p}.ffn.${n}`, v);
+        const w1 = ffn('w1', initVariable([c.dModel, c.dInner], kaiming, rng));
+        const b1 = ffn('b1', constantVariable([c.dInner], 0));
+        const w2 = ffn('w2', initVariable([c.dInner, c.dModel], kaiming, rng));
+        const b2 = ffn('b2', constantVariable([c.dModel], 0));
         const ln = P.layerNorm(`${p}.ln`, c.dModel);
         this.sublayers.push({ kind: 'dense', w1, b1, w2, b2, ln });
       } else {

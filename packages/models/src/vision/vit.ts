@@ -4,7 +4,6 @@ import {
   initVariable,
   type LayerNormParams,
   layerNorm,
-  layerNormParams,
   linear,
   parseOrThrow,
   type Rng,
@@ -195,8 +194,9 @@ export class MoEVisionTransformer {
     const c = this.config;
     const P = (c.imageHeight / c.patchSize) * (c.imageWidth / c.patchSize);
     const patchDim = c.patchSize * c.patchSize * c.channels;
-    // Made in the order of the random draws; registered in the order of the weight layout (the
-    // blocks between the model's own weights and the rule's).
+    // Weights are made in the order of the random draws; the blocks' are registered apart and
+    // placed after the model's own (the head is drawn last) and before the rule's.
+    const reg = this.params;
     const blocks = new ParamRegistry();
     const lin = (i: number, o: number) => ({
       W: initVariable([i, o], { kind: 'xavier-uniform' }, rng),
@@ -204,8 +204,12 @@ export class MoEVisionTransformer {
     });
     const named = (l: Linear) => ({ weight: l.W, bias: l.b });
     this.patchEmbed = lin(patchDim, c.dModel);
-    this.cls = constantVariable([1, 1, c.dModel], 0);
-    this.pos = initVariable([1, P + 1, c.dModel], { kind: 'trunc-normal', std: 0.02 }, rng);
+    reg.addAll('patch_embed', named(this.patchEmbed));
+    this.cls = reg.add('cls_token', constantVariable([1, 1, c.dModel], 0));
+    this.pos = reg.add(
+      'pos_embed',
+      initVariable([1, P + 1, c.dModel], { kind: 'trunc-normal', std: 0.02 }, rng),
+    );
     let moeIndex = 0;
     for (let i = 0; i < c.depth; i++) {
       const isMoe = i % c.moeEvery === c.moeEvery - 1;
@@ -254,13 +258,8 @@ export class MoEVisionTransformer {
       this.blocks.push({ ln1, qkv, proj, ln2, mlp, moe, lnOut, moeIndex: isMoe ? moeIndex++ : -1 });
     }
     this.rule = new UpdateRule(c.rule);
-    this.finalLn = layerNormParams(c.dModel);
+    this.finalLn = reg.layerNorm('norm', c.dModel);
     this.head = lin(c.dModel, c.numClasses);
-    const reg = this.params;
-    reg.addAll('patch_embed', named(this.patchEmbed));
-    reg.add('cls_token', this.cls);
-    reg.add('pos_embed', this.pos);
-    reg.addAll('norm', { weight: this.finalLn.gamma, bias: this.finalLn.beta });
     reg.addAll('head', named(this.head));
     for (const [n, v] of Object.entries(blocks.all())) reg.add(n, v);
     reg.addAll('rule', this.rule.variables());
