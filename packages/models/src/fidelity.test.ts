@@ -277,7 +277,7 @@ describe('router options are validated with the defaults the model uses', () => 
       /router\.jitter: /,
     );
     expect(() => parseLmConfig({ ...presetConfig('tiny', V), router: { type: 'lion' } })).toThrow(
-      /router\.type: must be top-k, expert-choice or soft/,
+      /router\.type: .*top-k.*expert-choice.*soft/,
     );
     const ec = parseLmConfig({ ...presetConfig('tiny', V), router: { type: 'expert-choice' } });
     expect(ec.router.type).toBe('expert-choice');

@@ -131,7 +131,7 @@ export const softRouterConfigSchema = z
   .strict();
 
 /** Any router configuration, discriminated by `type`. */
-export const routerConfigSchema = z.union([
+export const routerConfigSchema = z.discriminatedUnion('type', [
   topKRouterConfigSchema,
   expertChoiceRouterConfigSchema,
   softRouterConfigSchema,
@@ -162,29 +162,7 @@ export type RouterConfigInput =
  * names the field, the value and what is allowed.
  */
 export function parseRouterConfig(input: unknown): RouterConfig {
-  const schema = routerSchemaOf((input as { type?: unknown } | null)?.type);
-  if (!schema) {
-    return parseOrThrow(
-      z.object({ type: z.enum(['top-k', 'expert-choice', 'soft']) }).passthrough(),
-      input,
-      'router config',
-    ) as never;
-  }
-  return parseOrThrow(schema, input, 'router config') as RouterConfig;
-}
-
-/** The schema of one router type (`top-k`, `expert-choice`, `soft`), or null for another value. */
-export function routerSchemaOf(
-  type: unknown,
-):
-  | typeof topKRouterConfigSchema
-  | typeof expertChoiceRouterConfigSchema
-  | typeof softRouterConfigSchema
-  | null {
-  if (type === 'top-k') return topKRouterConfigSchema;
-  if (type === 'expert-choice') return expertChoiceRouterConfigSchema;
-  if (type === 'soft') return softRouterConfigSchema;
-  return null;
+  return parseOrThrow(routerConfigSchema, input, 'router config');
 }
 
 /** The authors' language-model gate: `W x + b`, top-2 of raw logits, softmax over the two, no noise or capacity. */

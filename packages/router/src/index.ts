@@ -21,7 +21,6 @@ export {
   type RouterConfig,
   type RouterConfigInput,
   routerConfigSchema,
-  routerSchemaOf,
   type SoftRouterConfig,
   type SoftRouterConfigInput,
   softRouterConfigSchema,

@@ -1,5 +1,5 @@
 import { parseOrThrow, refineIssue } from '@msmoe/core';
-import { authorsLmRouterConfig, routerSchemaOf } from '@msmoe/router';
+import { authorsLmRouterConfig, routerConfigSchema } from '@msmoe/router';
 import {
   parseRuleConfig,
   RULE_LETTERS,
@@ -102,22 +102,15 @@ export const lmConfigSchema = z
       c.rule ?? ruleConfigSchema.parse({ rule: letter ? RULE_LETTERS[letter] : 'residual' });
     const user = c.router ?? {};
     const type = user.type ?? 'top-k';
-    const schema = routerSchemaOf(type);
     const input = {
       ...(type === 'top-k' ? { ...authorsLmRouterConfig(c.dModel, c.numExperts), k: c.k } : {}),
       ...user,
       dModel: c.dModel,
       numExperts: c.numExperts,
     };
-    const r = schema?.safeParse(input);
-    if (!schema || !r?.success) {
-      for (const issue of r?.error?.issues ?? [
-        {
-          code: 'custom' as const,
-          path: ['type'],
-          message: 'must be top-k, expert-choice or soft',
-        },
-      ])
+    const r = routerConfigSchema.safeParse(input);
+    if (!r.success) {
+      for (const issue of r.error.issues)
         ctx.addIssue({ ...issue, path: ['router', ...issue.path] } as never);
       return z.NEVER;
     }
