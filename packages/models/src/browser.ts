@@ -1,5 +1,11 @@
 // @msmoe/models without Node's modules: what a browser bundle gets (the `browser` export
 // condition). index.ts adds what reads or writes files.
+export {
+  lmForward,
+  type ModelBackend,
+  type VitBackend,
+  vitForward,
+} from './forward.js';
 export { SpanAttention } from './lm/attention.js';
 export {
   LAYER_LETTERS,
@@ -13,7 +19,6 @@ export {
 } from './lm/config.js';
 export {
   disposeCaches,
-  type ForwardProbe,
   type LmForwardOptions,
   type LmLoss,
   type LmOutput,
@@ -28,13 +33,12 @@ export {
 } from './moe-layer.js';
 export {
   applyUpdate,
-  type BlockNorms,
   type BlockParts,
   type BoundRule,
-  moeBlock,
   structureNorms,
   type UpdateStructure,
 } from './structure.js';
+export type { ForwardProbe, TfForwardOptions } from './tf-backend.js';
 export {
   MoEVisionTransformer,
   parseVitConfig,

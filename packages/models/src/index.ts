@@ -3,8 +3,9 @@
  * ({@link MoELanguageModel}) with span attention and cache, architecture strings and presets;
  * ViT-MoE and Soft-MoE ViT ({@link MoEVisionTransformer}); the MoE layer ({@link moeLayer}: a
  * router and an expert bank) and the block structures an update rule sits in
- * ({@link applyUpdate}: paper, the authors' reference and reference-vmoe), written once over the
- * update rules' `Ops` so the ONNX exporter builds the same blocks.
+ * ({@link applyUpdate}: paper, the authors' reference and reference-vmoe). Both models' forward
+ * passes ({@link lmForward}, {@link vitForward}) are written once over a {@link ModelBackend}: tfjs
+ * runs them to train and evaluate, and the ONNX exporter runs the same code over graph values.
  *
  * @packageDocumentation
  */

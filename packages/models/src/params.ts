@@ -28,6 +28,13 @@ export class ParamRegistry {
     return p;
   }
 
+  /** The weight registered as `name`. */
+  get(name: string): tf.Variable {
+    const v = this.byName[name];
+    if (!v) throw new Error(`parameter "${name}" is not registered`);
+    return v;
+  }
+
   /** Every weight by name (a copy), in registration order. */
   all(): Record<string, tf.Variable> {
     return { ...this.byName };

@@ -1,15 +1,4 @@
-import { type LayerNormParams, layerNorm, type Routing } from '@msmoe/core';
-import {
-  type Ops,
-  type RuleConfig,
-  type RuleDef,
-  type RuleState,
-  tfOps,
-  type UpdateRule,
-  type Value,
-} from '@msmoe/update-rules';
-import type * as tf from '@tensorflow/tfjs';
-import type { MoECallOptions, MoELayer } from './moe-layer.js';
+import type { Ops, RuleConfig, RuleDef, RuleState, Value } from '@msmoe/update-rules';
 
 /**
  * Where the update sits in an MoE block:
@@ -79,49 +68,6 @@ export function applyUpdate<T>(
 function required<F>(f: F | undefined, name: string, structure: UpdateStructure): F {
   if (!f) throw new Error(`applyUpdate: structure "${structure}" needs ${name}`);
   return f;
-}
-
-/** LayerNorm parameters of one tfjs MoE block: the model's pre-LN and the structure's own. */
-export interface BlockNorms {
-  pre?: LayerNormParams | null;
-  inner?: LayerNormParams;
-  out?: LayerNormParams;
-  /** ε of the pre-LN (the structure's own use 1e-5). */
-  preEps?: number;
-}
-
-/**
- * One MoE block of a tfjs model: {@link applyUpdate} with the layer, its LayerNorms and the rule's
- * coefficient values `k`; also returns the routing of the evaluation whose output the update used.
- */
-export function moeBlock(
-  structure: UpdateStructure,
-  rule: UpdateRule,
-  k: Record<string, Value<tf.Tensor>>,
-  layer: MoELayer,
-  call: MoECallOptions,
-  norms: BlockNorms,
-  x: tf.Tensor,
-  state: RuleState<tf.Tensor>,
-  t: number,
-): { x: tf.Tensor; state: RuleState<tf.Tensor>; routing: Routing } {
-  let routing: Routing | undefined;
-  const ln = (p: LayerNormParams | null | undefined, eps?: number) =>
-    p ? (y: tf.Tensor) => layerNorm(y, p.gamma, p.beta, eps) : undefined;
-  const moe = (y: tf.Tensor) => {
-    const out = layer(y, call);
-    routing = out.routing;
-    return out.y;
-  };
-  const parts = {
-    ops: tfOps,
-    moe,
-    preNorm: ln(norms.pre, norms.preEps),
-    innerNorm: ln(norms.inner),
-    outNorm: ln(norms.out),
-  };
-  const next = applyUpdate(structure, rule, k, parts, x, state, t);
-  return { ...next, routing: routing as Routing };
 }
 
 /** The LayerNorms a structure adds to each MoE block. */

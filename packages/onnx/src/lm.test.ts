@@ -7,6 +7,7 @@ import { parseRuleConfig, RULE_NAMES, RULES, ruleLabel, ruleLetter } from '@msmo
 import * as tf from '@tensorflow/tfjs';
 import { readMetadata } from './graph.js';
 import { exportLanguageModel } from './lm.js';
+import { OnnxExportError } from './ops.js';
 import { type OrtOut, type OrtTensor, runOrt, runOrtJobs } from './testing/ort.js';
 
 beforeAll(() => initBackend({ prefer: 'cpu', fallback: false, env: {} }));
@@ -73,6 +74,19 @@ const cases: [string, Partial<LmConfigInput>][] = [
     { architecture: 'snsn', rule: { rule: 'sam', rho: 0.1, inner: { rule: 'nesterov' } } },
   ],
   ['GLaM layout with a dense FFN', { architecture: 'smsf' }],
+  [
+    'a configured router: softmax then top-2 (not renormalised), no bias, dropless capacity',
+    {
+      architecture: 'smsm',
+      router: {
+        scoring: 'softmax-then-topk',
+        renormalize: false,
+        bias: false,
+        capacityFactor: { train: 1, eval: 0.5 },
+        dropless: true,
+      },
+    },
+  ],
 ];
 
 const B = 3;
@@ -168,6 +182,19 @@ it('matches on real text: State of the Union tokens through a MomentumSMoE LM wi
   expect(maxAbsDiff(Float32Array.from(r?.logits?.data ?? []), ref)).toBeLessThanOrEqual(1e-4);
   model.dispose();
 }, 60_000);
+
+it('refuses a router the graph cannot represent, naming the layer', () => {
+  const refusals: [LmConfigInput['router'], RegExp][] = [
+    [{ type: 'expert-choice' }, /layers\.1\.moe: the expert-choice router is not exportable/],
+    [{ capacityFactor: { train: 1, eval: 1 } }, /layers\.1\.moe: evaluation capacity 1·k\/E < 1/],
+  ];
+  for (const [router, message] of refusals) {
+    const model = new MoELanguageModel(parseLmConfig({ ...base, router }), new Rng(1));
+    expect(() => exportLanguageModel(model)).toThrow(OnnxExportError);
+    expect(() => exportLanguageModel(model)).toThrow(message);
+    model.dispose();
+  }
+});
 
 it('stores the config, the rule coefficients and the vocabulary in metadata_props', () => {
   const model = new MoELanguageModel(parseLmConfig({ ...base, architecture: 'smsm' }), new Rng(1));

@@ -1,32 +1,9 @@
 // MoE layers as ONNX subgraphs: sparse token-choice routing (TopK, per-expert gather, one
 // ScatterND-add per expert) and Soft MoE (dispatch/combine softmaxes over each image's tokens).
 import { DT, type GraphBuilder } from './graph.js';
-import { OnnxExportError } from './ops.js';
 
 /** Reads a weight of the model by its documented name. */
 export type WeightReader = (name: string) => { data: Float32Array; shape: number[] };
-
-/**
- * A model's weights by name for an exporter: `data(name)` reads one (a missing name is an error
- * naming it), `initializer(name)` adds it to the graph once and returns its value name.
- */
-export function modelWeights(
-  g: GraphBuilder,
-  vars: Record<string, { dataSync(): ArrayLike<number>; shape: number[] }>,
-): { data: WeightReader; initializer: (name: string) => string } {
-  const data: WeightReader = (name) => {
-    const v = vars[name];
-    if (!v) throw new OnnxExportError(`export: the model has no weight "${name}"`);
-    return { data: v.dataSync() as Float32Array, shape: [...v.shape] };
-  };
-  return {
-    data,
-    initializer: (name) => {
-      const t = data(name);
-      return g.float(name, t.data, t.shape);
-    },
-  };
-}
 
 /** Token-choice MoE layer description. */
 export interface TopKSpec {

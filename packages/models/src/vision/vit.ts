@@ -1,27 +1,18 @@
-import {
-  constantVariable,
-  dropout,
-  initVariable,
-  type LayerNormParams,
-  layerNorm,
-  linear,
-  parseOrThrow,
-  type Rng,
-  refineIssue,
-} from '@msmoe/core';
-import { activate, ExpertBank } from '@msmoe/experts';
+import { constantVariable, initVariable, parseOrThrow, type Rng, refineIssue } from '@msmoe/core';
+import { ExpertBank } from '@msmoe/experts';
 import {
   createRouter,
   type RouterConfigInput,
   type Routing,
   vmoeRouterConfig,
 } from '@msmoe/router';
-import { type RuleState, ruleSpecSchema, UpdateRule } from '@msmoe/update-rules';
+import { ruleSpecSchema, UpdateRule } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { type VitBackend, vitForward } from '../forward.js';
 import { type MoELayer, moeLayer } from '../moe-layer.js';
 import { ParamRegistry } from '../params.js';
-import { moeBlock } from '../structure.js';
+import { type TfForwardOptions, tfBackend } from '../tf-backend.js';
 import { legacyWeightName } from '../weight-names.js';
 
 /** Which MoE the ViT uses: V-MoE's noisy top-k with capacity, or Soft MoE. */
@@ -130,22 +121,7 @@ export function vitPresetConfig(
   return { ...p, numClasses, moe, ...overrides };
 }
 
-type Ln = LayerNormParams;
-type Linear = { W: tf.Variable; b: tf.Variable };
-type Block = {
-  ln1: Ln;
-  qkv: Linear;
-  proj: Linear;
-  ln2: Ln;
-  mlp: { fc1: Linear; fc2: Linear } | null;
-  moe: MoELayer | null;
-  /** `reference-vmoe`: the LayerNorm on the MoE block's output. */
-  lnOut: Ln | null;
-  moeIndex: number;
-};
-
-const w2 = (v: tf.Variable) => v as unknown as tf.Tensor2D;
-const w1 = (v: tf.Variable) => v as unknown as tf.Tensor1D;
+const PATCH_EMBED = ['patch_embed.weight', 'patch_embed.bias'] as const;
 
 /** Rearranges `[B, H, W, C]` images into `[B, P, p·p·C]` patches (row-major patches, channels last). */
 export function patchify(
@@ -178,12 +154,7 @@ export function patchify(
  */
 export class MoEVisionTransformer {
   readonly config: VitConfig;
-  private readonly patchEmbed: Linear;
-  private readonly cls: tf.Variable;
-  private readonly pos: tf.Variable;
-  private readonly blocks: Block[] = [];
-  private readonly finalLn: Ln;
-  private readonly head: Linear;
+  private readonly moes: MoELayer[] = [];
   private readonly params = new ParamRegistry();
   /** The update rule of the MoE blocks (its learnable coefficients are model weights `rule.*`). */
   readonly rule: UpdateRule;
@@ -198,19 +169,17 @@ export class MoEVisionTransformer {
     // placed after the model's own (the head is drawn last) and before the rule's.
     const reg = this.params;
     const blocks = new ParamRegistry();
-    const lin = (i: number, o: number) => ({
-      W: initVariable([i, o], { kind: 'xavier-uniform' }, rng),
-      b: constantVariable([o], 0),
-    });
-    const named = (l: Linear) => ({ weight: l.W, bias: l.b });
-    this.patchEmbed = lin(patchDim, c.dModel);
-    reg.addAll('patch_embed', named(this.patchEmbed));
-    this.cls = reg.add('cls_token', constantVariable([1, 1, c.dModel], 0));
-    this.pos = reg.add(
+    const lin = (r: ParamRegistry, name: string, i: number, o: number) =>
+      r.addAll(name, {
+        weight: initVariable([i, o], { kind: 'xavier-uniform' }, rng),
+        bias: constantVariable([o], 0),
+      });
+    lin(reg, 'patch_embed', patchDim, c.dModel);
+    reg.add('cls_token', constantVariable([1, 1, c.dModel], 0));
+    reg.add(
       'pos_embed',
       initVariable([1, P + 1, c.dModel], { kind: 'trunc-normal', std: 0.02 }, rng),
     );
-    let moeIndex = 0;
     for (let i = 0; i < c.depth; i++) {
       const isMoe = i % c.moeEvery === c.moeEvery - 1;
       let moe: MoELayer | null = null;
@@ -242,47 +211,24 @@ export class MoEVisionTransformer {
         });
       }
       const p = `blocks.${i}`;
-      const ln1 = blocks.layerNorm(`${p}.norm1`, c.dModel);
-      const qkv = lin(c.dModel, 3 * c.dModel);
-      const proj = lin(c.dModel, c.dModel);
-      blocks.addAll(`${p}.attn.qkv`, named(qkv));
-      blocks.addAll(`${p}.attn.proj`, named(proj));
-      const ln2 = blocks.layerNorm(`${p}.norm2`, c.dModel);
-      const mlp = isMoe ? null : { fc1: lin(c.dModel, c.mlpDim), fc2: lin(c.mlpDim, c.dModel) };
-      if (mlp) for (const [n, l] of Object.entries(mlp)) blocks.addAll(`${p}.mlp.${n}`, named(l));
-      if (moe) blocks.addAll(`${p}.moe`, moe.variables());
-      const lnOut =
-        isMoe && c.structure === 'reference-vmoe'
-          ? blocks.layerNorm(`${p}.ln_out`, c.dModel)
-          : null;
-      this.blocks.push({ ln1, qkv, proj, ln2, mlp, moe, lnOut, moeIndex: isMoe ? moeIndex++ : -1 });
+      blocks.layerNorm(`${p}.norm1`, c.dModel);
+      lin(blocks, `${p}.attn.qkv`, c.dModel, 3 * c.dModel);
+      lin(blocks, `${p}.attn.proj`, c.dModel, c.dModel);
+      blocks.layerNorm(`${p}.norm2`, c.dModel);
+      if (moe) {
+        blocks.addAll(`${p}.moe`, moe.variables());
+        if (c.structure === 'reference-vmoe') blocks.layerNorm(`${p}.ln_out`, c.dModel);
+        this.moes.push(moe);
+      } else {
+        lin(blocks, `${p}.mlp.fc1`, c.dModel, c.mlpDim);
+        lin(blocks, `${p}.mlp.fc2`, c.mlpDim, c.dModel);
+      }
     }
     this.rule = new UpdateRule(c.rule);
-    this.finalLn = reg.layerNorm('norm', c.dModel);
-    this.head = lin(c.dModel, c.numClasses);
-    reg.addAll('head', named(this.head));
+    reg.layerNorm('norm', c.dModel);
+    lin(reg, 'head', c.dModel, c.numClasses);
     for (const [n, v] of Object.entries(blocks.all())) reg.add(n, v);
     reg.addAll('rule', this.rule.variables());
-  }
-
-  private attention(x: tf.Tensor3D, b: Block): tf.Tensor3D {
-    const [B, N, d] = x.shape;
-    const H = this.config.nHeads;
-    const dh = d / H;
-    const qkv = tf.reshape(linear(x, w2(b.qkv.W), w1(b.qkv.b)), [B, N, 3, H, dh]);
-    const part = (i: number) =>
-      tf.reshape(tf.transpose(tf.slice(qkv, [0, 0, i, 0, 0], [B, N, 1, H, dh]), [0, 2, 3, 1, 4]), [
-        B * H,
-        N,
-        dh,
-      ]);
-    const [q, k, v] = [part(0), part(1), part(2)];
-    const attn = tf.softmax(tf.div(tf.matMul(q, tf.transpose(k, [0, 2, 1])), Math.sqrt(dh)));
-    const out = tf.reshape(
-      tf.transpose(tf.reshape(tf.matMul(attn, v), [B, H, N, dh]), [0, 2, 1, 3]),
-      [B, N, d],
-    );
-    return linear(out, w2(b.proj.W), w1(b.proj.b)) as tf.Tensor3D;
   }
 
   /**
@@ -292,51 +238,54 @@ export class MoEVisionTransformer {
   forward(
     images: Float32Array,
     batchSize: number,
-    options: { training?: boolean; rng?: Rng } = {},
+    options: Omit<TfForwardOptions, 'probe'> = {},
   ): { logits: tf.Tensor2D; auxLoss: tf.Scalar; routings: Routing[]; moeOutputs: tf.Tensor3D[] } {
     const c = this.config;
-    const { imageHeight: H, imageWidth: W, channels: C, patchSize: p } = c;
+    const { imageHeight: H, imageWidth: W, channels: C, patchSize: p, dModel: d } = c;
     if (images.length !== batchSize * H * W * C) {
       throw new Error(
         `forward: ${images.length} values are not ${batchSize} images of ${H}×${W}×${C}`,
       );
     }
-    const training = options.training ?? false;
-    const drop = (t: tf.Tensor) =>
-      training && c.dropout > 0 ? dropout(t, c.dropout, options.rng as Rng) : t;
+    const weight = (name: string) => this.params.get(name);
+    const be = tfBackend(this.params, this.rule, this.moes, c.dropout, options);
     const P = (H / p) * (W / p);
-    const patches = tf.tensor3d(patchify(images, batchSize, H, W, C, p), [batchSize, P, p * p * C]);
-    const emb = linear(patches, w2(this.patchEmbed.W), w1(this.patchEmbed.b));
-    let x = tf.add(
-      tf.concat([tf.tile(this.cls, [batchSize, 1, 1]), emb], 1),
-      this.pos,
-    ) as tf.Tensor3D;
-    let state: RuleState<tf.Tensor> = this.rule.init();
-    const k = this.rule.values();
-    const routings: Routing[] = [];
-    const moeOutputs: tf.Tensor3D[] = [];
-    const ln = (t: tf.Tensor, l: Ln) => layerNorm(t, l.gamma, l.beta, 1e-6);
-    for (const b of this.blocks) {
-      x = tf.add(x, drop(this.attention(ln(x, b.ln1) as tf.Tensor3D, b))) as tf.Tensor3D;
-      if (b.moe) {
-        const call = { training, rng: options.rng };
-        const norms = { pre: b.ln2, preEps: 1e-6, out: b.lnOut ?? undefined };
-        const r = moeBlock(c.structure, this.rule, k, b.moe, call, norms, x, state, b.moeIndex);
-        x = r.x as tf.Tensor3D;
-        state = r.state;
-        routings.push(r.routing);
-        moeOutputs.push(x);
-      } else if (b.mlp) {
-        const { fc1, fc2 } = b.mlp;
-        const g = activate(linear(ln(x, b.ln2), w2(fc1.W), w1(fc1.b)), 'gelu');
-        x = tf.add(x, drop(linear(g, w2(fc2.W), w1(fc2.b)))) as tf.Tensor3D;
-      }
-    }
-    const clsOut = tf.reshape(tf.slice(ln(x, this.finalLn), [0, 0, 0], [batchSize, 1, c.dModel]), [
-      batchSize,
-      c.dModel,
-    ]);
-    const logits = linear(clsOut, w2(this.head.W), w1(this.head.b)) as tf.Tensor2D;
+    const vit: VitBackend<tf.Tensor> = {
+      ...be,
+      embed: () => {
+        const patches = patchify(images, batchSize, H, W, C, p);
+        const emb = be.linear(tf.tensor3d(patches, [batchSize, P, p * p * C]), ...PATCH_EMBED);
+        const cls = tf.tile(weight('cls_token'), [batchSize, 1, 1]);
+        return tf.add(tf.concat([cls, emb], 1), weight('pos_embed'));
+      },
+      attention: (x, name) => {
+        const H = c.nHeads;
+        const [B, N] = x.shape as [number, number];
+        const dh = d / H;
+        const qkv = tf.reshape(be.linear(x, `${name}.attn.qkv.weight`, `${name}.attn.qkv.bias`), [
+          B,
+          N,
+          3,
+          H,
+          dh,
+        ]);
+        const part = (i: number) =>
+          tf.reshape(
+            tf.transpose(tf.slice(qkv, [0, 0, i, 0, 0], [B, N, 1, H, dh]), [0, 2, 3, 1, 4]),
+            [B * H, N, dh],
+          );
+        const [q, k, v] = [part(0), part(1), part(2)];
+        const attn = tf.softmax(tf.div(tf.matMul(q, tf.transpose(k, [0, 2, 1])), Math.sqrt(dh)));
+        const out = tf.reshape(
+          tf.transpose(tf.reshape(tf.matMul(attn, v), [B, H, N, dh]), [0, 2, 1, 3]),
+          [B, N, d],
+        );
+        return be.linear(out, `${name}.attn.proj.weight`, `${name}.attn.proj.bias`);
+      },
+      classToken: (x) => tf.reshape(tf.slice(x, [0, 0, 0], [batchSize, 1, d]), [batchSize, d]),
+    };
+    const logits = vitForward(c, this.rule, vit) as tf.Tensor2D;
+    const { routings, moeOutputs } = be;
     const auxLoss = (
       routings.length ? tf.addN(routings.map((r) => r.auxLoss)) : tf.scalar(0)
     ) as tf.Scalar;
@@ -350,7 +299,7 @@ export class MoEVisionTransformer {
 
   /** The MoE layers in order (router and experts of each). */
   get moeLayers(): MoELayer[] {
-    return this.blocks.flatMap((b) => (b.moe ? [b.moe] : []));
+    return [...this.moes];
   }
 
   /**
@@ -359,8 +308,8 @@ export class MoEVisionTransformer {
    */
   currentWeightName(name: string): string {
     return legacyWeightName(name, (t) => {
-      const i = this.blocks.findIndex((b) => b.moeIndex === t);
-      return i < 0 ? undefined : `blocks.${i}`;
+      const i = (t + 1) * this.config.moeEvery - 1;
+      return t >= 0 && i < this.config.depth ? `blocks.${i}` : undefined;
     });
   }
 
