@@ -23,6 +23,7 @@ export class GraphBuilder {
   private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
+  private readonly weights = new Set<string>();
   private readonly constants = new Map<string, string>();
   private counter = 0;
 
@@ -34,8 +35,10 @@ export class GraphBuilder {
     return n;
   }
 
-  /** A float32 initializer (weights). */
+  /** A float32 initializer (weights), added once per name: a weight read twice (SAM) is one initializer. */
   float(name: string, data: Float32Array, dims: number[]): string {
+    if (this.weights.has(name)) return name;
+    this.weights.add(name);
     this.used.add(name);
     this.initializers.push({
       name,

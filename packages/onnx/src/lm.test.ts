@@ -5,6 +5,7 @@ import { loadSotu, Vocabulary } from '@msmoe/datasets';
 import { type LmConfigInput, MoELanguageModel, parseLmConfig } from '@msmoe/models';
 import { parseRuleConfig, RULE_NAMES, RULES, ruleLabel, ruleLetter } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
 import { readMetadata } from './graph.js';
 import { exportLanguageModel } from './lm.js';
 import { OnnxExportError } from './ops.js';
@@ -194,6 +195,19 @@ it('refuses a router the graph cannot represent, naming the layer', () => {
     expect(() => exportLanguageModel(model)).toThrow(message);
     model.dispose();
   }
+});
+
+it('adds a weight once however often the graph reads it (SAM evaluates each MoE block twice)', () => {
+  const rule = { rule: 'sam', inner: { rule: 'heavy-ball' } } as const;
+  const model = new MoELanguageModel(
+    parseLmConfig({ ...base, architecture: 'smsm', structure: 'paper', rule }),
+    new Rng(1),
+  );
+  const graph = onnxProto.onnx.ModelProto.decode(exportLanguageModel(model)).graph;
+  const names = (graph?.initializer ?? []).map((t) => t.name);
+  expect(names).toContain('layers.1.ln.weight');
+  expect(new Set(names).size).toBe(names.length);
+  model.dispose();
 });
 
 it('stores the config, the rule coefficients and the vocabulary in metadata_props', () => {
