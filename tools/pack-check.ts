@@ -1,9 +1,10 @@
 // `npm run check:pack`: the packages as a user installs them. Builds, packs every publishable
-// package, installs the tarballs into a fresh project with no workspace links, offline (the
-// tarballs and the npm cache that `npm ci` filled), then checks the tarballs'
+// package, installs the tarballs into a fresh project with no workspace links, offline (`npm ci`
+// over a lockfile made from the workspace's, see `userProject`), then checks the tarballs'
 // contents, one copy of tfjs-core, no SQL driver unless asked for, each package README's example,
 // `npx msmoe --help` and `npx msmoe train --preset tiny --steps 3`. Prints a table; exit 1 on failure.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   mkdirSync,
   mkdtempSync,
@@ -14,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 const PUBLISHED = [
@@ -33,6 +34,101 @@ function run(cmd: string, args: string[], cwd: string): string {
     );
   return r.stdout;
 }
+type LockEntry = Record<string, unknown> & {
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+};
+
+/**
+ * A user's project that depends on the tarballs (and `extra` registry packages), with a lockfile:
+ * the tarballs by path and integrity, every other package at the version, integrity and place in
+ * the tree that the workspace's package-lock.json gives it. So `npm ci --offline` needs only the
+ * package tarballs, which the workspace's `npm ci` put in the npm cache, and no registry metadata
+ * (which `npm ci` does not cache: without a lockfile a fresh machine's offline install fails).
+ */
+function userProject(tarballs: string[], project: string, extra: Record<string, string>) {
+  const root = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages as Record<
+    string,
+    LockEntry
+  >;
+  const packages: Record<string, LockEntry> = {};
+  const dependencies: Record<string, string> = { ...extra };
+  // Where each workspace package's own nested dependencies sit in the workspace's tree.
+  const workspaceOf: Record<string, string> = {};
+  for (const t of tarballs) {
+    const pkg = JSON.parse(
+      execFileSync('tar', ['-xzOf', t, 'package/package.json'], { encoding: 'utf8' }),
+    );
+    const spec = `file:${relative(project, t)}`;
+    dependencies[pkg.name] = spec;
+    const { version, dependencies: deps, peerDependencies, peerDependenciesMeta, bin } = pkg;
+    const integrity = `sha512-${createHash('sha512').update(readFileSync(t)).digest('base64')}`;
+    packages[`node_modules/${pkg.name}`] = {
+      version,
+      resolved: spec,
+      integrity,
+      ...{ dependencies: deps, peerDependencies, peerDependenciesMeta, bin },
+    };
+    const ws = Object.keys(root).find(
+      (k) => !k.startsWith('node_modules/') && root[k]?.name === pkg.name,
+    );
+    if (ws) workspaceOf[`node_modules/${pkg.name}`] = ws;
+  }
+  // Node's resolution over the workspace's tree (a tarball package's place there is its folder):
+  // the nearest node_modules/<dep> up from `from`; returns its path there and in the user's tree.
+  const resolve = (from: string, dep: string): [string, string] | undefined => {
+    const ws = Object.entries(workspaceOf).find(([u]) => from === u || from.startsWith(`${u}/`));
+    const toUser = (path: string) =>
+      ws && path.startsWith(`${ws[1]}/`) ? ws[0] + path.slice(ws[1].length) : path;
+    let at = ws ? ws[1] + from.slice(ws[0].length) : from;
+    for (;;) {
+      const path = at ? `${at}/node_modules/${dep}` : `node_modules/${dep}`;
+      if (root[path] && !root[path]?.link) return [path, toUser(path)];
+      if (!at) return undefined;
+      const up = at.lastIndexOf('/node_modules/');
+      at = up < 0 ? '' : at.slice(0, up);
+    }
+  };
+  const queue: [string, LockEntry][] = [['', { dependencies: extra }], ...Object.entries(packages)];
+  while (queue.length > 0) {
+    const [from, entry] = queue.shift() as [string, LockEntry];
+    const peers = Object.keys(entry.peerDependencies ?? {}).filter(
+      (n) => !entry.peerDependenciesMeta?.[n]?.optional,
+    );
+    const wanted = [
+      ...Object.keys(entry.dependencies ?? {}),
+      ...Object.keys(entry.optionalDependencies ?? {}),
+      ...peers,
+    ];
+    for (const dep of wanted) {
+      if (packages[`node_modules/${dep}`]?.resolved?.toString().startsWith('file:')) continue;
+      const found = resolve(from, dep);
+      if (!found) {
+        if (entry.optionalDependencies?.[dep]) continue;
+        throw new Error(
+          `${from || 'the project'} needs ${dep}, which the workspace lockfile lacks`,
+        );
+      }
+      const [source, target] = found;
+      if (packages[target]) continue;
+      const { dev, devOptional, peer, ...copy } = root[source] as LockEntry;
+      packages[target] = copy;
+      queue.push([target, copy]);
+    }
+  }
+  const manifest = { name: 'user-project', private: true, type: 'module', dependencies };
+  const lockfile = {
+    name: 'user-project',
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name: 'user-project', dependencies }, ...packages },
+  };
+  return { manifest, lockfile };
+}
+
 let setupFailed = false;
 /** Runs one check; after a failed setup step (build, pack, install) the rest are skipped. */
 function check(name: string, fn: () => string, setup = false): void {
@@ -99,25 +195,13 @@ try {
     'install into a fresh project',
     () => {
       mkdirSync(project, { recursive: true });
-      writeFileSync(
-        join(project, 'package.json'),
-        JSON.stringify({ name: 'user-project', private: true, type: 'module' }),
-      );
-      // Offline: the tarballs, and every dependency from the npm cache `npm ci` filled. The ONNX
-      // README example runs its model in onnxruntime-web, which a user installs to do so.
-      run(
-        'npm',
-        [
-          'install',
-          '--offline',
-          '--no-audit',
-          '--no-fund',
-          '--ignore-scripts',
-          ...tarballs,
-          'onnxruntime-web@1.30.0',
-        ],
-        project,
-      );
+      // The ONNX README example runs its model in onnxruntime-web, which a user installs to do so.
+      const { manifest, lockfile } = userProject(tarballs, project, {
+        'onnxruntime-web': '1.30.0',
+      });
+      writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+      writeFileSync(join(project, 'package-lock.json'), JSON.stringify(lockfile, null, 2));
+      run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project);
       return execFileSync('du', ['-sh', join(project, 'node_modules')], { encoding: 'utf8' }).split(
         '\t',
       )[0] as string;

@@ -1,6 +1,7 @@
 // The packages as a user installs them (issue 18): `tools/pack-check.ts` builds and packs every
-// publishable package, installs the tarballs into a fresh project offline (no workspace links,
-// the npm cache that `npm ci` filled), and there runs each package README's example,
+// publishable package, installs the tarballs into a fresh project offline (no workspace links;
+// a lockfile with the workspace's locked versions, so only cached tarballs are needed, no registry
+// metadata, which a fresh machine's npm cache lacks), and there runs each package README's example,
 // `npx msmoe --help` and `npx msmoe train --preset tiny --steps 3`, and checks that exactly one
 // copy of tfjs-core is installed and no SQL driver. About 2 minutes.
 import { spawnSync } from 'node:child_process';
