@@ -10,6 +10,7 @@ import type { VitConfig } from './vision/vit.js';
  * differ by backend, each weight addressed by its stable name (`layers.1.ln.weight`).
  */
 export interface ModelBackend<T> {
+  /** The arithmetic the update rules and residual additions use. */
   ops: Ops<T>;
   /** The update rule's coefficient values (tfjs: learnable ones differentiable; ONNX: numbers). */
   coefficients: Record<string, Value<T>>;
@@ -17,6 +18,7 @@ export interface ModelBackend<T> {
   layerNorm(x: T, name: string, eps?: number): T;
   /** `x · W + b` with the named weights. */
   linear(x: T, weight: string, bias: string): T;
+  /** ReLU, or the exact GELU `0.5·x·(1 + erf(x/√2))`. */
   activation(x: T, kind: 'relu' | 'gelu'): T;
   /** Dropout at the model's rate in training; the identity otherwise. */
   dropout(x: T): T;
@@ -72,6 +74,7 @@ export function lmForward<T>(c: LmConfig, rule: UpdateRule, be: ModelBackend<T>)
 
 /** A ViT backend: also reads the class token's row `[B, d]` off the hidden state `[B, 1 + P, d]`. */
 export interface VitBackend<T> extends ModelBackend<T> {
+  /** The class token's row `[B, d]` of `x [B, 1 + P, d]`. */
   classToken(x: T): T;
 }
 
