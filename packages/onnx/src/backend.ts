@@ -24,15 +24,21 @@ export interface GraphBackend extends Omit<ModelBackend<string>, 'embed' | 'atte
 /**
  * The shared parts of a graph backend: LayerNorm, linear, activations, no dropout, the rule's
  * coefficients baked in as numbers, and each MoE layer built from its own router and expert
- * configuration (top-k with either scoring, or Soft MoE). A router the graph cannot represent
- * (expert choice, a capacity that could drop tokens at evaluation) is refused by name.
+ * configuration (top-k with either scoring, or Soft MoE). What the graph cannot represent (an
+ * expert-choice router, a capacity that could drop tokens at evaluation, SwiGLU experts) is refused
+ * with an error naming the layer.
  */
 export function graphBackend(g: GraphBuilder, model: ExportableModel): GraphBackend {
   const vars = model.variables();
+  // Each weight is read off the model once (the expert MLPs slice the same stacked weight per
+  // expert, and SAM evaluates each MoE block twice).
+  const read = new Map<string, ReturnType<WeightReader>>();
   const data: WeightReader = (name) => {
     const v = vars[name];
     if (!v) throw new OnnxExportError(`export: the model has no weight "${name}"`);
-    return { data: v.dataSync() as Float32Array, shape: [...v.shape] };
+    const t = read.get(name) ?? { data: v.dataSync() as Float32Array, shape: [...v.shape] };
+    read.set(name, t);
+    return t;
   };
   const weight = (name: string) => {
     const t = data(name);
