@@ -32,10 +32,17 @@ export interface ModelBackend<T> {
   attention(x: T, name: string, index: number): T;
 }
 
+/** `x` through the backend's profiling mark, if it has one. */
+const marked = <T>(be: ModelBackend<T>, x: T, part: string, edge: 'start' | 'end') =>
+  be.mark?.(x, part, edge) ?? x;
+
+/** Whether ViT block `i` is an MoE block: the last of each group of `moeEvery` (V-MoE: 1, 3, 5, …). */
+export const isMoeBlock = (c: VitConfig, i: number) => i % c.moeEvery === c.moeEvery - 1;
+
 /** The LM's hidden state `[B, M, d]` before the output layer (final LayerNorm applied). */
 export function lmForward<T>(c: LmConfig, rule: UpdateRule, be: ModelBackend<T>): T {
   const add = (a: T, b: T) => be.ops.add(a, b) as T;
-  const mark = (x: T, part: string, edge: 'start' | 'end') => be.mark?.(x, part, edge) ?? x;
+  const mark = (x: T, part: string, edge: 'start' | 'end') => marked(be, x, part, edge);
   const paper = c.structure === 'paper';
   let h = be.embed();
   let state: RuleState<T> = rule.init<T>();
@@ -88,7 +95,7 @@ export function vitForward<T>(c: VitConfig, rule: UpdateRule, be: VitBackend<T>)
     const b = `blocks.${i}`;
     const ln = (u: T, n: string, eps = 1e-6) => be.layerNorm(u, `${b}.${n}`, eps);
     x = add(x, be.dropout(be.attention(ln(x, 'norm1'), b, i)));
-    if (i % c.moeEvery === c.moeEvery - 1) {
+    if (isMoeBlock(c, i)) {
       const t = Math.floor(i / c.moeEvery);
       const parts = {
         ops: be.ops,
@@ -96,9 +103,9 @@ export function vitForward<T>(c: VitConfig, rule: UpdateRule, be: VitBackend<T>)
         preNorm: (u: T) => ln(u, 'norm2'),
         outNorm: (u: T) => ln(u, 'ln_out', 1e-5),
       };
-      x = be.mark?.(x, 'block', 'start') ?? x;
+      x = marked(be, x, 'block', 'start');
       ({ x, state } = applyUpdate(c.structure, rule, be.coefficients, parts, x, state, t));
-      x = be.mark?.(x, 'block', 'end') ?? x;
+      x = marked(be, x, 'block', 'end');
     } else {
       const hidden = be.activation(linear(ln(x, 'norm2'), `${b}.mlp.fc1`), 'gelu');
       x = add(x, be.dropout(linear(hidden, `${b}.mlp.fc2`)));

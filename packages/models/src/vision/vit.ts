@@ -9,7 +9,7 @@ import {
 import { ruleSpecSchema, UpdateRule } from '@msmoe/update-rules';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { type VitBackend, vitForward } from '../forward.js';
+import { isMoeBlock, type VitBackend, vitForward } from '../forward.js';
 import { type MoELayer, moeLayer } from '../moe-layer.js';
 import { ParamRegistry } from '../params.js';
 import { type TfForwardOptions, tfBackend } from '../tf-backend.js';
@@ -181,9 +181,8 @@ export class MoEVisionTransformer {
       initVariable([1, P + 1, c.dModel], { kind: 'trunc-normal', std: 0.02 }, rng),
     );
     for (let i = 0; i < c.depth; i++) {
-      const isMoe = i % c.moeEvery === c.moeEvery - 1;
       let moe: MoELayer | null = null;
-      if (isMoe) {
+      if (isMoeBlock(c, i)) {
         const router: RouterConfigInput =
           c.moe === 'soft'
             ? {
