@@ -64,13 +64,14 @@ function userProject(tarballs: string[], project: string, extra: Record<string, 
     );
     const spec = `file:${relative(project, t)}`;
     dependencies[pkg.name] = spec;
-    const { version, dependencies: deps, peerDependencies, peerDependenciesMeta, bin } = pkg;
-    const integrity = `sha512-${createHash('sha512').update(readFileSync(t)).digest('base64')}`;
     packages[`node_modules/${pkg.name}`] = {
-      version,
+      version: pkg.version,
       resolved: spec,
-      integrity,
-      ...{ dependencies: deps, peerDependencies, peerDependenciesMeta, bin },
+      integrity: `sha512-${createHash('sha512').update(readFileSync(t)).digest('base64')}`,
+      dependencies: pkg.dependencies,
+      peerDependencies: pkg.peerDependencies,
+      peerDependenciesMeta: pkg.peerDependenciesMeta,
+      bin: pkg.bin,
     };
     const ws = Object.keys(root).find(
       (k) => !k.startsWith('node_modules/') && root[k]?.name === pkg.name,
@@ -104,7 +105,7 @@ function userProject(tarballs: string[], project: string, extra: Record<string, 
       ...peers,
     ];
     for (const dep of wanted) {
-      if (packages[`node_modules/${dep}`]?.resolved?.toString().startsWith('file:')) continue;
+      if (dependencies[dep]?.startsWith('file:')) continue; // one of the tarballs
       const found = resolve(from, dep);
       if (!found) {
         if (entry.optionalDependencies?.[dep]) continue;
